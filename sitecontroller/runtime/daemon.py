@@ -1,0 +1,263 @@
+"""The composition root: one asyncio process per node, wiring devices, safety, control and outputs.
+
+Loops: the fast loop (safety, setpoint path) and the slow cycle (state machine, mode control),
+each on a drift-free schedule; device services own their links; the status server and systemd
+watchdog read what the loops produce. On SIGTERM the inverter is left at 0 W.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from masterController.control.mode_manager import ModeManager
+from sitecontroller import __version__
+from sitecontroller.config.site import SiteConfig
+from sitecontroller.core.clock import Clock, SystemClock
+from sitecontroller.core.datastore import DataStore
+from sitecontroller.core.events import ErrorChanged, Event, EventBus, ModeChanged, StateChanged
+from sitecontroller.drivers.base import BmsSleepControl, DeviceCommandError, InverterDriver, Service
+from sitecontroller.node.commands import NodeCommands
+from sitecontroller.node.core import ExtraLimits, NodeCore
+from sitecontroller.node.standalone import StandaloneControl
+from sitecontroller.runtime.error_store import ErrorStore
+from sitecontroller.runtime.notify import Heartbeat, SystemdNotifier
+from sitecontroller.runtime.status import build_status
+from sitecontroller.runtime.status_http import StatusServer
+from sitecontroller.runtime.sysinfo import SysInfoStore
+from sitecontroller.runtime.system_actions import RecordedActions, SystemActions
+from sitecontroller.safety.errors import ErrorHandler
+from sitecontroller.safety.monitor import Expected
+from sitecontroller.state.machine import Action
+
+log = logging.getLogger(__name__)
+
+# A device command may not hold up the fast loop longer than this.
+COMMAND_TIMEOUT_S = 0.5
+SHUTDOWN_TIMEOUT_S = 3.0
+SYSINFO_SAVE_EVERY_S = 60.0
+
+
+@dataclass
+class NodeDevices:
+    inverter: InverterDriver
+    services: list[Service]
+    expected: Expected
+    bms_sleep: BmsSleepControl | None = None
+    extra_limits: ExtraLimits | None = None
+    extra_status: dict[str, object] = field(default_factory=dict)
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: SiteConfig,
+        devices: NodeDevices,
+        state_dir: Path,
+        clock: Clock | None = None,
+        actions: SystemActions | None = None,
+    ) -> None:
+        self.config = config
+        self.devices = devices
+        self.clock = clock or SystemClock()
+        self.actions = actions or RecordedActions()
+        self.store = DataStore(self.clock)
+        self.events = EventBus()
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.sysinfo_store = SysInfoStore(state_dir / "sysinfo.json")
+        self.sysinfo = self.sysinfo_store.load()
+        self.sysinfo.record_boot(__version__, self.clock.wall())
+        error_store = ErrorStore(state_dir / "errors.json")
+        self.errors = ErrorHandler(self.clock, persist=error_store.save, restored=error_store.load())
+        self.modes = ModeManager(config.control)
+        self.control = StandaloneControl(self.modes, self.clock)
+        self.core = NodeCore(
+            config,
+            self.clock,
+            self.store,
+            self.errors,
+            self.events,
+            devices.expected,
+            power_source=self.control,
+            extra_limits=devices.extra_limits,
+        )
+        self.commands = NodeCommands(self.core, self.modes, self.events)
+        loops = config.loops
+        self.heartbeat = Heartbeat(
+            self.clock, {"fast": 10 * loops.fast_loop_s + 1.0, "slow": 5 * loops.slow_cycle_s + 1.0}
+        )
+        self.notifier = SystemdNotifier()
+        self.started_s = self.clock.monotonic()
+        self.setpoint_w = 0.0
+        self.exit_code = 0
+        self.status_server = StatusServer(self.status, config.status.host, config.status.port)
+        self._stop = asyncio.Event()
+        self.events.subscribe(self._log_event)
+        self.events.subscribe(self._on_mode_changed, ModeChanged)
+
+    def status(self) -> dict[str, object]:
+        return build_status(self)
+
+    def cluster_status(self) -> dict[str, object]:
+        return {"role": "standalone", "term": 0, "leader_id": None}
+
+    def request_stop(self, exit_code: int = 0) -> None:
+        self.exit_code = exit_code
+        self._stop.set()
+
+    async def run(self) -> int:
+        await self.status_server.start()
+        log.info(
+            "node %s starting (version %s), status on http://%s:%d/api/status",
+            self.config.identity.node_id,
+            __version__,
+            self.config.status.host,
+            self.status_server.port,
+        )
+        tasks = [
+            asyncio.create_task(self._supervise(s), name=type(s).__name__) for s in self.devices.services
+        ]
+        loops = [
+            asyncio.create_task(self._fast_loop(), name="fast-loop"),
+            asyncio.create_task(self._slow_loop(), name="slow-loop"),
+            asyncio.create_task(self._watchdog_loop(), name="watchdog"),
+        ]
+        stop_wait = asyncio.create_task(self._stop.wait())
+        try:
+            done, _ = await asyncio.wait([stop_wait, *loops], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not stop_wait and task.exception() is not None:
+                    log.critical("%s failed: %r; shutting down safely", task.get_name(), task.exception())
+                    self.exit_code = 1
+        finally:
+            self.notifier.stopping()
+            for task in [*loops, *tasks, stop_wait]:
+                task.cancel()
+            await asyncio.gather(*loops, *tasks, stop_wait, return_exceptions=True)
+            await self._leave_safe()
+            await self.status_server.close()
+        return self.exit_code
+
+    async def _leave_safe(self) -> None:
+        self.setpoint_w = 0.0
+        self.core.limiter.reset(self.clock.monotonic())
+        await self._command("set 0 W on shutdown", self.devices.inverter.set_power(0.0), SHUTDOWN_TIMEOUT_S)
+        self._save_sysinfo()
+        log.info("stopped with the inverter commanded to 0 W")
+
+    async def _fast_loop(self) -> None:
+        period_s = self.config.loops.fast_loop_s
+        loop = asyncio.get_running_loop()
+        deadline = loop.time()
+        while True:
+            setpoint_w, actions = self.core.fast_tick()
+            await self._execute(actions)
+            self.setpoint_w = setpoint_w
+            await self._command("setpoint", self.devices.inverter.set_power(setpoint_w), COMMAND_TIMEOUT_S)
+            self.heartbeat.beat("fast")
+            deadline = await _sleep_until(loop, deadline + period_s, period_s)
+
+    async def _slow_loop(self) -> None:
+        period_s = self.config.loops.slow_cycle_s
+        loop = asyncio.get_running_loop()
+        deadline = loop.time()
+        last_save_s = self.clock.monotonic()
+        while True:
+            await self._execute(self.core.slow_cycle())
+            self.sysinfo.total_runtime_s += period_s
+            now_s = self.clock.monotonic()
+            if now_s - last_save_s >= SYSINFO_SAVE_EVERY_S:
+                self._save_sysinfo()
+                last_save_s = now_s
+            self.heartbeat.beat("slow")
+            deadline = await _sleep_until(loop, deadline + period_s, period_s)
+
+    async def _watchdog_loop(self) -> None:
+        while True:
+            if self.heartbeat.healthy():
+                self.notifier.watchdog()
+            await asyncio.sleep(1.0)
+
+    async def _supervise(self, service: Service) -> None:
+        """Device services must never end; if one does, log it and start it again after a pause."""
+        while True:
+            try:
+                await service.run()
+                log.error("%s ended unexpectedly; restarting it", type(service).__name__)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s crashed; restarting it", type(service).__name__)
+            await asyncio.sleep(1.0)
+
+    async def _execute(self, actions: tuple[Action, ...]) -> None:
+        inverter, sleep_control = self.devices.inverter, self.devices.bms_sleep
+        for action in actions:
+            if action in (Action.ZERO_POWER, Action.EMERGENCY_STOP):
+                self.setpoint_w = 0.0
+                await self._command(action.value, inverter.set_power(0.0), COMMAND_TIMEOUT_S)
+            if action in (Action.STOP_INVERTER, Action.EMERGENCY_STOP):
+                await self._command(action.value, inverter.stop(), COMMAND_TIMEOUT_S)
+            elif action is Action.START_INVERTER:
+                await self._command(action.value, inverter.start(), COMMAND_TIMEOUT_S)
+            elif action is Action.BMS_SLEEP and sleep_control is not None:
+                await self._command(action.value, sleep_control.sleep(), COMMAND_TIMEOUT_S)
+            elif action is Action.BMS_WAKE and sleep_control is not None:
+                await self._command(action.value, sleep_control.wake(), COMMAND_TIMEOUT_S)
+            elif action is Action.NOTIFY_READY:
+                self.notifier.ready(f"node {self.config.identity.node_id} running")
+            elif action is Action.RESTART_SERVICE:
+                exit_code = self.actions.restart_service()
+                if exit_code is not None:
+                    self.request_stop(exit_code)
+            elif action is Action.REBOOT_SYSTEM:
+                self.actions.reboot_system()
+
+    async def _command(self, what: str, command: Awaitable[None], timeout_s: float) -> bool:
+        try:
+            await asyncio.wait_for(command, timeout_s)
+            return True
+        except (DeviceCommandError, TimeoutError, OSError) as exc:
+            log.warning("inverter command %s failed: %s", what, exc or type(exc).__name__)
+            return False
+
+    def _save_sysinfo(self) -> None:
+        try:
+            self.sysinfo_store.save(self.sysinfo)
+        except OSError as exc:
+            log.error("cannot save sysinfo: %s", exc)
+
+    def _on_mode_changed(self, event: Event) -> None:
+        self.sysinfo.last_mode_change_wall_s = event.at_wall_s
+
+    def _log_event(self, event: Event) -> None:
+        if isinstance(event, StateChanged):
+            log.warning("state %s -> %s: %s", event.old, event.new, event.cause)
+        elif isinstance(event, ErrorChanged):
+            level = logging.ERROR if event.raised else logging.INFO
+            verb = "raised" if event.raised else "cleared"
+            log.log(
+                level,
+                "error %s %s (%s, %s): %s",
+                event.error_id,
+                verb,
+                event.severity,
+                event.source,
+                event.text,
+            )
+        elif isinstance(event, ModeChanged):
+            log.info("mode %s -> %s: %s", event.old, event.new, event.cause)
+        else:
+            log.debug("event %s", event)
+
+
+async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float, period_s: float) -> float:
+    """Sleep to the next deadline; after an overrun, restart the schedule instead of bursting to catch up."""
+    now = loop.time()
+    if deadline < now - period_s:
+        deadline = now
+    await asyncio.sleep(max(0.0, deadline - now))
+    return deadline

@@ -1,0 +1,58 @@
+"""The status document served at GET /api/status. Field names are a contract: extend, never rename."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sitecontroller import __version__
+from sitecontroller.core.readings import BmsReading, InverterReading, MeterReading
+
+if TYPE_CHECKING:
+    from sitecontroller.runtime.daemon import Daemon
+
+STATES = ("Init", "Run", "Sleep", "Maintenance", "Error", "Reboot", "Restart")
+ROLES = ("standalone", "leader", "follower", "candidate")
+
+
+def build_status(daemon: Daemon) -> dict[str, object]:
+    core = daemon.core
+    snap = daemon.store.snapshot()
+    bms = snap.fresh("bms")
+    inverter = snap.fresh("inverter")
+    meter = snap.fresh("meter.grid")
+    limits = core.last.limits
+    frequency_hz = meter.freq_hz if isinstance(meter, MeterReading) else None
+    if frequency_hz is None and isinstance(inverter, InverterReading):
+        frequency_hz = inverter.freq_hz
+    cluster = daemon.cluster_status()
+    document: dict[str, object] = {
+        "node_id": daemon.config.identity.node_id,
+        "site_id": daemon.config.identity.site_id,
+        "state": core.state.value,
+        "mode": daemon.modes.mode.value,
+        "role": cluster["role"],
+        "term": cluster["term"],
+        "leader_id": cluster["leader_id"],
+        "soc_pct": _round(bms.soc_pct if isinstance(bms, BmsReading) else None),
+        "battery_power_w": _round(inverter.power_w if isinstance(inverter, InverterReading) else None),
+        "setpoint_w": _round(daemon.setpoint_w),
+        "requested_w": _round(core.request.power_w),
+        "request_reason": core.request.reason,
+        "grid_power_w": _round(meter.power_w if isinstance(meter, MeterReading) else None),
+        "frequency_hz": _round(frequency_hz, 3),
+        "charge_limit_w": _round(limits.charge_w),
+        "discharge_limit_w": _round(limits.discharge_w),
+        "limiting_source": core.last.limited_by,
+        "charge_limit_source": limits.charge_source,
+        "discharge_limit_source": limits.discharge_source,
+        "errors": [e.to_json() for e in core.active_errors()],
+        "stale_sources": sorted(s for s in snap.timeouts_s if snap.is_stale(s)),
+        "uptime_s": round(daemon.clock.monotonic() - daemon.started_s, 1),
+        "version": __version__,
+    }
+    document.update(daemon.devices.extra_status)
+    return document
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)

@@ -1,0 +1,145 @@
+"""In-process coupling of a node's drivers to the simulated plant.
+
+These stand where the CAN and Modbus drivers stand on a real site and fill the DataStore with the
+same typed readings, so the node's control and safety code cannot tell the difference. The
+protocol emulators (BMS over CAN, inverter and meter over Modbus) replace this coupling in
+`simulate`; it remains for the faster-than-real-time mode. Faults are injected with `silent`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sitecontroller.core.datastore import DataStore
+from sitecontroller.core.readings import (
+    BmsReading,
+    InputsReading,
+    InverterReading,
+    InverterState,
+    MeterReading,
+    RackReading,
+    SensorReading,
+)
+from sitecontroller.sim.site import NodePlant, SitePlant
+
+
+class SimNodeDevices:
+    """The BMS, inverter, grid meter, inputs and sensors of one simulated node."""
+
+    def __init__(self, site: SitePlant, node_id: str, store: DataStore, owns_meter: bool = True) -> None:
+        self.site = site
+        self.plant: NodePlant = site.nodes[node_id]
+        self.store = store
+        self.owns_meter = owns_meter
+        self.silent: set[str] = set()
+        self.estop_pressed = False
+        self.pi_temp_c = 48.0
+        self.commands: list[tuple[str, float]] = []
+
+    def poll(self) -> None:
+        """Read every device once, as the drivers' poll tasks would."""
+        store, silent = self.store, self.silent
+        if "bms" not in silent:
+            store.put("bms", self._bms())
+        if "inverter" not in silent:
+            store.put("inverter", self._inverter())
+        if self.owns_meter and "meter.grid" not in silent:
+            site = self.site
+            store.put(
+                "meter.grid",
+                MeterReading(site.grid_power_w, freq_hz=site.freq_hz, voltage_v=site.grid.voltage_v),
+            )
+        if "inputs" not in silent:
+            store.put("inputs", InputsReading(estop_active=self.estop_pressed))
+        if "sensors" not in silent:
+            store.put("sensors", SensorReading({"pi_temp_c": self.pi_temp_c, "humidity_pct": 40.0}))
+
+    async def run(self, period_s: float = 0.05) -> None:
+        while True:
+            self.poll()
+            await asyncio.sleep(period_s)
+
+    def _bms(self) -> BmsReading:
+        battery = self.plant.battery
+        racks = tuple(
+            RackReading(
+                rack_id=r.rack_id,
+                online=r.online,
+                voltage_v=r.voltage_v,
+                current_a=r.current_a,
+                soc_pct=r.soc_pct,
+                cell_voltage_min_v=min(r.cell_voltages_v),
+                cell_voltage_max_v=max(r.cell_voltages_v),
+                cell_temp_min_c=min(r.cell_temps_c),
+                cell_temp_max_c=max(r.cell_temps_c),
+            )
+            for r in battery.racks
+        )
+        online = [r for r in racks if r.online]
+        cell_v = [v for r in battery.online_racks for v in r.cell_voltages_v]
+        cell_t = [t for r in battery.online_racks for t in r.cell_temps_c]
+        capacity_ah = sum(r.capacity_wh for r in battery.online_racks) / max(battery.voltage_v, 1.0)
+        return BmsReading(
+            soc_pct=battery.soc_pct,
+            voltage_v=battery.voltage_v,
+            current_a=battery.current_a,
+            soh_pct=100.0,
+            cell_voltage_min_v=min(cell_v, default=None),
+            cell_voltage_max_v=max(cell_v, default=None),
+            cell_voltage_avg_v=sum(cell_v) / len(cell_v) if cell_v else None,
+            cell_temp_min_c=min(cell_t, default=None),
+            cell_temp_max_c=max(cell_t, default=None),
+            charge_current_limit_a=capacity_ah * 0.5,
+            discharge_current_limit_a=capacity_ah * 1.0,
+            racks_online=len(online),
+            racks_total=len(racks),
+            racks=racks,
+        )
+
+    def _inverter(self) -> InverterReading:
+        inv = self.plant.inverter
+        if inv.fault:
+            state = InverterState.FAULT
+        elif inv.grid_forming:
+            state = InverterState.GRID_FORMING
+        elif inv.running:
+            state = InverterState.RUNNING
+        else:
+            state = InverterState.STANDBY
+        return InverterReading(
+            state=state,
+            power_w=inv.power_w,
+            freq_hz=self.site.freq_hz,
+            voltage_v=self.site.grid.voltage_v,
+            dc_voltage_v=self.plant.battery.voltage_v,
+            temp_c=30.0 + abs(inv.power_w) / max(inv.max_power_w, 1.0) * 15.0,
+            fault_code=17 if inv.fault else None,
+        )
+
+
+class SimInverterDriver:
+    """The InverterDriver interface over the simulated inverter."""
+
+    def __init__(self, devices: SimNodeDevices) -> None:
+        self._devices = devices
+
+    async def run(self) -> None:
+        await asyncio.Event().wait()
+
+    async def set_power(self, power_w: float, reactive_power_var: float = 0.0) -> None:
+        self.apply_power(power_w)
+
+    def apply_power(self, power_w: float) -> None:
+        if "inverter" not in self._devices.silent:
+            self._devices.plant.inverter.command(power_w)
+
+    async def start(self) -> None:
+        self._devices.plant.inverter.running = True
+        self._devices.commands.append(("start", 0.0))
+
+    async def stop(self) -> None:
+        self._devices.plant.inverter.running = False
+        self._devices.commands.append(("stop", 0.0))
+
+    async def reset_fault(self) -> None:
+        self._devices.plant.inverter.fault = False
