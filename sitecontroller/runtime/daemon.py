@@ -16,7 +16,7 @@ from pathlib import Path
 from masterController.control.mode_manager import ModeManager
 from sitecontroller import __version__
 from sitecontroller.config.site import SiteConfig
-from sitecontroller.core.clock import Clock, SystemClock
+from sitecontroller.core.clock import Clock
 from sitecontroller.core.datastore import DataStore
 from sitecontroller.core.events import ErrorChanged, Event, EventBus, ModeChanged, StateChanged
 from sitecontroller.drivers.base import BmsSleepControl, DeviceCommandError, InverterDriver, Service
@@ -57,14 +57,16 @@ class Daemon:
         config: SiteConfig,
         devices: NodeDevices,
         state_dir: Path,
-        clock: Clock | None = None,
+        clock: Clock,
+        store: DataStore,
         actions: SystemActions | None = None,
     ) -> None:
+        """`store` is the one the device services fill."""
         self.config = config
         self.devices = devices
-        self.clock = clock or SystemClock()
+        self.clock = clock
         self.actions = actions or RecordedActions()
-        self.store = DataStore(self.clock)
+        self.store = store
         self.events = EventBus()
         state_dir.mkdir(parents=True, exist_ok=True)
         self.sysinfo_store = SysInfoStore(state_dir / "sysinfo.json")
@@ -109,7 +111,13 @@ class Daemon:
         self._stop.set()
 
     async def run(self) -> int:
-        await self.status_server.start()
+        try:
+            await self.status_server.start()
+        except OSError as exc:
+            status = self.config.status
+            log.critical("cannot serve status on %s:%d: %s", status.host, status.port, exc.strerror or exc)
+            await self._leave_safe()
+            return 1
         log.info(
             "node %s starting (version %s), status on http://%s:%d/api/status",
             self.config.identity.node_id,
@@ -153,11 +161,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         deadline = loop.time()
         while True:
-            setpoint_w, actions = self.core.fast_tick()
-            await self._execute(actions)
-            self.setpoint_w = setpoint_w
-            await self._command("setpoint", self.devices.inverter.set_power(setpoint_w), COMMAND_TIMEOUT_S)
-            self.heartbeat.beat("fast")
+            await self.fast_step()
             deadline = await _sleep_until(loop, deadline + period_s, period_s)
 
     async def _slow_loop(self) -> None:
@@ -166,14 +170,26 @@ class Daemon:
         deadline = loop.time()
         last_save_s = self.clock.monotonic()
         while True:
-            await self._execute(self.core.slow_cycle())
-            self.sysinfo.total_runtime_s += period_s
+            await self.slow_step()
             now_s = self.clock.monotonic()
             if now_s - last_save_s >= SYSINFO_SAVE_EVERY_S:
                 self._save_sysinfo()
                 last_save_s = now_s
-            self.heartbeat.beat("slow")
             deadline = await _sleep_until(loop, deadline + period_s, period_s)
+
+    async def fast_step(self) -> None:
+        """One fast-loop tick: safety and the setpoint path, then the write to the inverter."""
+        setpoint_w, actions = self.core.fast_tick()
+        await self._execute(actions)
+        self.setpoint_w = setpoint_w
+        await self._command("setpoint", self.devices.inverter.set_power(setpoint_w), COMMAND_TIMEOUT_S)
+        self.heartbeat.beat("fast")
+
+    async def slow_step(self) -> None:
+        """One slow cycle: mode control and the state machine."""
+        await self._execute(self.core.slow_cycle())
+        self.sysinfo.total_runtime_s += self.config.loops.slow_cycle_s
+        self.heartbeat.beat("slow")
 
     async def _watchdog_loop(self) -> None:
         while True:
@@ -218,7 +234,10 @@ class Daemon:
 
     async def _command(self, what: str, command: Awaitable[None], timeout_s: float) -> bool:
         try:
-            await asyncio.wait_for(command, timeout_s)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation and
+            # keep a loop running through shutdown.
+            async with asyncio.timeout(timeout_s):
+                await command
             return True
         except (DeviceCommandError, TimeoutError, OSError) as exc:
             log.warning("inverter command %s failed: %s", what, exc or type(exc).__name__)

@@ -1,0 +1,120 @@
+"""The `sitecontroller` command: run the daemon, simulate a site, validate configuration, show status."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from sitecontroller import __version__
+from sitecontroller.config.loader import ConfigError, load_site
+from sitecontroller.runtime.logging_setup import setup_logging
+
+DEFAULT_STATUS_URL = "http://127.0.0.1:8080/api/status"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    return int(args.handler(args) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sitecontroller", description="BESS site controller")
+    parser.add_argument("--version", action="version", version=__version__)
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    simulate = sub.add_parser("simulate", help="run a node on a simulated site in real time")
+    simulate.add_argument("--site", type=Path, default=Path("config/sim/single-node.json"))
+    simulate.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
+    simulate.add_argument("--state-dir", type=Path, default=None, help="default: var/sim/<node id>")
+    simulate.set_defaults(handler=_simulate)
+
+    status = sub.add_parser("status", help="print a node's status")
+    status.add_argument("--url", default=DEFAULT_STATUS_URL)
+    status.add_argument("--json", action="store_true", help="print the raw JSON document")
+    status.set_defaults(handler=_status)
+
+    config = sub.add_parser("config", help="site configuration tools")
+    config_sub = config.add_subparsers(metavar="ACTION")
+    validate = config_sub.add_parser("validate", help="check a site configuration file; every problem is listed")
+    validate.add_argument("path", type=Path)
+    validate.set_defaults(handler=_validate)
+    return parser
+
+
+def _load_or_report(path: Path) -> object:
+    try:
+        return load_site(path)
+    except ConfigError as exc:
+        print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return None
+
+
+def _validate(args: argparse.Namespace) -> int:
+    config = _load_or_report(args.path)
+    if config is None:
+        return 1
+    print(f"{args.path}: valid")
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from sitecontroller.config.site import SiteConfig
+    from sitecontroller.sim.node_runner import simulate
+
+    config = _load_or_report(args.site)
+    if not isinstance(config, SiteConfig):
+        return 1
+    state_dir = args.state_dir or Path("var/sim") / config.identity.node_id
+    log_cfg = config.logging
+    setup_logging(log_cfg.level, state_dir / log_cfg.file, log_cfg.max_bytes, log_cfg.backups)
+    return asyncio.run(simulate(config, state_dir, args.duration))
+
+
+def _status(args: argparse.Namespace) -> int:
+    try:
+        with urllib.request.urlopen(args.url, timeout=5) as response:
+            document = json.load(response)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        print(f"cannot read status from {args.url}: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(document, indent=2))
+        return 0
+    print(format_status(document))
+    return 0
+
+
+def format_status(doc: dict[str, object]) -> str:
+    def show(value: object, unit: str = "") -> str:
+        return "-" if value is None else f"{value}{unit}"
+
+    lines = [
+        f"node {doc.get('node_id')}  state {doc.get('state')}  mode {doc.get('mode')}  "
+        f"role {doc.get('role')} (term {doc.get('term')}, leader {show(doc.get('leader_id'))})",
+        f"SoC {show(doc.get('soc_pct'), ' %')}  battery {show(doc.get('battery_power_w'), ' W')}  "
+        f"setpoint {show(doc.get('setpoint_w'), ' W')}  grid {show(doc.get('grid_power_w'), ' W')}  "
+        f"frequency {show(doc.get('frequency_hz'), ' Hz')}",
+        f"limits: charge {show(doc.get('charge_limit_w'), ' W')}  discharge {show(doc.get('discharge_limit_w'), ' W')}"
+        f"  limiting: {doc.get('limiting_source')}",
+    ]
+    errors = doc.get("errors") or []
+    assert isinstance(errors, list)
+    lines.append(f"errors: {len(errors)}" if errors else "errors: none")
+    lines.extend(f"  [{e['severity']}] {e['id']} ({e['source']}): {e['text']}" for e in errors)
+    lines.append(f"uptime {doc.get('uptime_s')} s  version {doc.get('version')}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
