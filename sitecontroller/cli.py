@@ -44,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = sub.add_parser("config", help="site configuration tools")
     config_sub = config.add_subparsers(metavar="ACTION")
-    validate = config_sub.add_parser("validate", help="check a site configuration file; every problem is listed")
+    validate = config_sub.add_parser(
+        "validate", help="check a site configuration file; every problem is listed"
+    )
     validate.add_argument("path", type=Path)
     validate.set_defaults(handler=_validate)
     return parser

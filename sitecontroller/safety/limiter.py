@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 NO_LIMIT_SOURCE = "none"
+NO_DATA_SOURCE = "no_limit_data"
 RAMP_SOURCE = "ramp"
 
 
@@ -51,7 +52,7 @@ def combine(sources: Iterable[PowerLimit]) -> Limits:
     charge = min(limits, key=lambda lim: lim.charge_w, default=None)
     discharge = min(limits, key=lambda lim: lim.discharge_w, default=None)
     if charge is None or discharge is None:
-        return Limits(0.0, 0.0, NO_LIMIT_SOURCE, NO_LIMIT_SOURCE)
+        return Limits(0.0, 0.0, NO_DATA_SOURCE, NO_DATA_SOURCE)
     return Limits(charge.charge_w, discharge.discharge_w, charge.source, discharge.source)
 
 
