@@ -107,8 +107,8 @@ def format_status(doc: dict[str, object]) -> str:
         f"SoC {show(doc.get('soc_pct'), ' %')}  battery {show(doc.get('battery_power_w'), ' W')}  "
         f"setpoint {show(doc.get('setpoint_w'), ' W')}  grid {show(doc.get('grid_power_w'), ' W')}  "
         f"frequency {show(doc.get('frequency_hz'), ' Hz')}",
-        f"limits: charge {show(doc.get('charge_limit_w'), ' W')}  discharge {show(doc.get('discharge_limit_w'), ' W')}"
-        f"  limiting: {doc.get('limiting_source')}",
+        f"limits: charge {show(doc.get('charge_limit_w'), ' W')}  "
+        f"discharge {show(doc.get('discharge_limit_w'), ' W')}  limiting: {doc.get('limiting_source')}",
     ]
     errors = doc.get("errors") or []
     assert isinstance(errors, list)

@@ -22,7 +22,25 @@ from sitecontroller.runtime.status import ROLES, STATES
 from sitecontroller.sim.harness import SimulatedNode
 
 ROOT = Path(__file__).resolve().parents[2]
-REQUIRED = ["node_id", "state", "mode", "role", "term", "leader_id", "soc_pct", "battery_power_w", "setpoint_w", "grid_power_w", "frequency_hz", "charge_limit_w", "discharge_limit_w", "limiting_source", "errors", "uptime_s", "version"]
+REQUIRED = [
+    "node_id",
+    "state",
+    "mode",
+    "role",
+    "term",
+    "leader_id",
+    "soc_pct",
+    "battery_power_w",
+    "setpoint_w",
+    "grid_power_w",
+    "frequency_hz",
+    "charge_limit_w",
+    "discharge_limit_w",
+    "limiting_source",
+    "errors",
+    "uptime_s",
+    "version",
+]
 
 
 def free_port() -> int:
