@@ -7,8 +7,9 @@ at the ends of the SoC range. Faults are injected by offsets, never by special c
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass, field
+
+import numpy as np
 
 # LFP open-circuit voltage per cell against SoC (%), a typical curve from public datasheets.
 OCV_CURVE: tuple[tuple[float, float], ...] = (
@@ -22,16 +23,13 @@ OCV_CURVE: tuple[tuple[float, float], ...] = (
     (95.0, 3.40),
     (100.0, 3.55),
 )
-_OCV_SOC = [p[0] for p in OCV_CURVE]
+_OCV_SOC = np.array([p[0] for p in OCV_CURVE])
+_OCV_V = np.array([p[1] for p in OCV_CURVE])
 
 
-def ocv_v(soc_pct: float) -> float:
-    soc = min(max(soc_pct, 0.0), 100.0)
-    i = bisect_left(_OCV_SOC, soc)
-    if i == 0:
-        return OCV_CURVE[0][1]
-    (s0, v0), (s1, v1) = OCV_CURVE[i - 1], OCV_CURVE[i]
-    return v0 + (v1 - v0) * (soc - s0) / (s1 - s0)
+def ocv_v(soc_pct: np.ndarray) -> np.ndarray:
+    """Open-circuit voltage of each cell (np.interp clamps outside 0..100 %)."""
+    return np.interp(soc_pct, _OCV_SOC, _OCV_V)
 
 
 @dataclass
@@ -43,47 +41,46 @@ class Rack:
     resistance_ohm: float
     temp_c: float
     # Relative capacity of each cell (1.0 = nominal); fixed per rack so the spread is repeatable.
-    cell_capacity_factors: list[float] = field(default_factory=list)
-    cell_soc_pct: list[float] = field(default_factory=list)
+    cell_capacity_factors: np.ndarray = field(default_factory=lambda: np.empty(0))
+    cell_soc_pct: np.ndarray = field(default_factory=lambda: np.empty(0))
     current_a: float = 0.0
     online: bool = True
     cell_voltage_offset_v: float = 0.0
     temp_offset_c: float = 0.0
 
     def __post_init__(self) -> None:
-        if not self.cell_capacity_factors:
-            n = self.cells_in_series
-            self.cell_capacity_factors = [1.0 - 0.02 * ((7 * k + self.rack_id) % n) / n for k in range(n)]
-        if not self.cell_soc_pct:
-            self.cell_soc_pct = [self.soc_pct] * self.cells_in_series
+        n = self.cells_in_series
+        k = np.arange(n)
+        if self.cell_capacity_factors.size == 0:
+            self.cell_capacity_factors = 1.0 - 0.02 * ((7 * k + self.rack_id) % n) / n
+        if self.cell_soc_pct.size == 0:
+            self.cell_soc_pct = np.full(n, self.soc_pct)
+        # The middle of a module runs warmer than its ends.
+        self._temp_profile_c = 1.5 * (1.0 - np.abs(2.0 * k / max(n - 1, 1) - 1.0))
 
     @property
-    def cell_voltages_v(self) -> list[float]:
+    def cell_voltages_v(self) -> np.ndarray:
         drop_v = self.current_a * self.resistance_ohm / self.cells_in_series
-        return [ocv_v(s) - drop_v + self.cell_voltage_offset_v for s in self.cell_soc_pct]
+        return ocv_v(self.cell_soc_pct) - drop_v + self.cell_voltage_offset_v
 
     @property
     def voltage_v(self) -> float:
-        return sum(self.cell_voltages_v)
+        return float(self.cell_voltages_v.sum())
 
     @property
     def open_circuit_v(self) -> float:
-        return sum(ocv_v(s) for s in self.cell_soc_pct)
+        return float(ocv_v(self.cell_soc_pct).sum())
 
     @property
-    def cell_temps_c(self) -> list[float]:
-        # The middle of a module runs warmer than its ends.
-        n = self.cells_in_series
-        t = self.temp_c + self.temp_offset_c
-        return [t + 1.5 * (1.0 - abs(2.0 * k / max(n - 1, 1) - 1.0)) for k in range(n)]
+    def cell_temps_c(self) -> np.ndarray:
+        return self.temp_c + self.temp_offset_c + self._temp_profile_c
 
     def apply(self, current_a: float, dt_s: float) -> None:
         self.current_a = current_a
         cell_capacity_ah = self.capacity_wh / (self.cells_in_series * 3.2)
-        for k, factor in enumerate(self.cell_capacity_factors):
-            delta_pct = current_a * dt_s / 3600.0 / (cell_capacity_ah * factor) * 100.0
-            self.cell_soc_pct[k] = min(100.0, max(0.0, self.cell_soc_pct[k] - delta_pct))
-        self.soc_pct = sum(self.cell_soc_pct) / len(self.cell_soc_pct)
+        delta_pct = current_a * dt_s / 3600.0 / (cell_capacity_ah * self.cell_capacity_factors) * 100.0
+        self.cell_soc_pct = np.clip(self.cell_soc_pct - delta_pct, 0.0, 100.0)
+        self.soc_pct = float(self.cell_soc_pct.mean())
 
 
 class BatteryPlant:
@@ -136,11 +133,11 @@ class BatteryPlant:
 
     @property
     def cell_voltage_min_v(self) -> float:
-        return min(min(r.cell_voltages_v) for r in self.online_racks or self.racks)
+        return min(float(r.cell_voltages_v.min()) for r in self.online_racks or self.racks)
 
     @property
     def cell_voltage_max_v(self) -> float:
-        return max(max(r.cell_voltages_v) for r in self.online_racks or self.racks)
+        return max(float(r.cell_voltages_v.max()) for r in self.online_racks or self.racks)
 
     def step(self, power_w: float, dt_s: float) -> None:
         """Deliver `power_w` (DC, positive = discharge) for `dt_s` seconds."""

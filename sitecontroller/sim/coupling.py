@@ -54,46 +54,42 @@ class SimNodeDevices:
         if "sensors" not in silent:
             store.put("sensors", SensorReading({"pi_temp_c": self.pi_temp_c, "humidity_pct": 40.0}))
 
-    async def run(self, period_s: float = 0.05) -> None:
-        while True:
-            self.poll()
-            await asyncio.sleep(period_s)
-
     def _bms(self) -> BmsReading:
         battery = self.plant.battery
-        racks = tuple(
-            RackReading(
-                rack_id=r.rack_id,
-                online=r.online,
-                voltage_v=r.voltage_v,
-                current_a=r.current_a,
-                soc_pct=r.soc_pct,
-                cell_voltage_min_v=min(r.cell_voltages_v),
-                cell_voltage_max_v=max(r.cell_voltages_v),
-                cell_temp_min_c=min(r.cell_temps_c),
-                cell_temp_max_c=max(r.cell_temps_c),
+        racks = []
+        for rack in battery.racks:
+            volts, temps = rack.cell_voltages_v, rack.cell_temps_c
+            racks.append(
+                RackReading(
+                    rack_id=rack.rack_id,
+                    online=rack.online,
+                    voltage_v=float(volts.sum()),
+                    current_a=rack.current_a,
+                    soc_pct=rack.soc_pct,
+                    cell_voltage_min_v=float(volts.min()),
+                    cell_voltage_max_v=float(volts.max()),
+                    cell_temp_min_c=float(temps.min()),
+                    cell_temp_max_c=float(temps.max()),
+                )
             )
-            for r in battery.racks
-        )
         online = [r for r in racks if r.online]
-        cell_v = [v for r in battery.online_racks for v in r.cell_voltages_v]
-        cell_t = [t for r in battery.online_racks for t in r.cell_temps_c]
-        capacity_ah = sum(r.capacity_wh for r in battery.online_racks) / max(battery.voltage_v, 1.0)
+        voltage_v = sum(r.voltage_v for r in online) / len(online) if online else 0.0
+        capacity_ah = sum(r.capacity_wh for r in battery.online_racks) / max(voltage_v, 1.0)
         return BmsReading(
             soc_pct=battery.soc_pct,
-            voltage_v=battery.voltage_v,
+            voltage_v=voltage_v,
             current_a=battery.current_a,
             soh_pct=100.0,
-            cell_voltage_min_v=min(cell_v, default=None),
-            cell_voltage_max_v=max(cell_v, default=None),
-            cell_voltage_avg_v=sum(cell_v) / len(cell_v) if cell_v else None,
-            cell_temp_min_c=min(cell_t, default=None),
-            cell_temp_max_c=max(cell_t, default=None),
+            cell_voltage_min_v=min((r.cell_voltage_min_v for r in online), default=None),
+            cell_voltage_max_v=max((r.cell_voltage_max_v for r in online), default=None),
+            cell_voltage_avg_v=voltage_v / self.plant.battery.racks[0].cells_in_series if online else None,
+            cell_temp_min_c=min((r.cell_temp_min_c for r in online), default=None),
+            cell_temp_max_c=max((r.cell_temp_max_c for r in online), default=None),
             charge_current_limit_a=capacity_ah * 0.5,
             discharge_current_limit_a=capacity_ah * 1.0,
             racks_online=len(online),
             racks_total=len(racks),
-            racks=racks,
+            racks=tuple(racks),
         )
 
     def _inverter(self) -> InverterReading:

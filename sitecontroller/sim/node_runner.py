@@ -17,21 +17,23 @@ from sitecontroller.sim.site import SitePlant
 
 log = logging.getLogger(__name__)
 
-PLANT_STEP_S = 0.02
-POLL_PERIOD_S = 0.05
+# The plant moves and the devices are read at the fast-loop rate, as real drivers poll.
+PLANT_PERIOD_S = 0.1
 
 
 class PlantStepper:
-    """Advances the physics with the wall clock, so the simulated site runs in real time."""
+    """Advances the physics with the wall clock (real time) and lets the devices report."""
 
-    def __init__(self, site: SitePlant, clock: Clock) -> None:
+    def __init__(self, site: SitePlant, devices: SimNodeDevices, clock: Clock) -> None:
         self._site = site
+        self._devices = devices
         self._clock = clock
 
     async def run(self) -> None:
         last_s = self._clock.monotonic()
         while True:
-            await asyncio.sleep(PLANT_STEP_S)
+            self._devices.poll()
+            await asyncio.sleep(PLANT_PERIOD_S)
             now_s = self._clock.monotonic()
             self._site.step(now_s - last_s)
             last_s = now_s
@@ -44,7 +46,7 @@ def build_sim_node(config: SiteConfig, state_dir: Path, clock: Clock) -> tuple[D
     devices = SimNodeDevices(site, node_id, store)
     node_devices = NodeDevices(
         inverter=SimInverterDriver(devices),
-        services=[PlantStepper(site, clock), devices],
+        services=[PlantStepper(site, devices, clock)],
         expected=Expected(grid_meter=True, inputs=True),
     )
     return Daemon(config, node_devices, state_dir, clock, store), devices
