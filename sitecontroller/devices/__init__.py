@@ -1,0 +1,1 @@
+"""Non-BMS devices: register-map engine, inverter and meter drivers, climate, sensors, GPIO, watchdog."""

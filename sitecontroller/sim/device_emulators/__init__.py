@@ -1,0 +1,1 @@
+"""Modbus emulators that serve the production register maps from a plant's state (pymodbus servers)."""
