@@ -72,7 +72,9 @@ class CanBmsService:
     def step(self) -> BmsReading | None:
         """One publish cycle: build the reading from the cache and put it (or invalidate)."""
         health = self.can.health()
-        reading = self.controller.update(self.can, health.bus_ok, health.counters.decode_failures)
+        # Before the first open attempt the bus is not failing, only not open yet.
+        bus_ok = health.bus_ok or not health.last_failure
+        reading = self.controller.update(self.can, bus_ok, health.counters.decode_failures)
         if reading is not None:
             self._store.put(SOURCE, reading)
             self._published = True

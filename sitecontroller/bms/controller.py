@@ -99,7 +99,9 @@ class BmsController:
 
     def _rack_errors(self, reading: BmsReading | None) -> None:
         offline = [s.rack_id for s in self.samples if not s.online]
-        self._errors.set(e.RACK_OFFLINE, bool(offline), f"racks offline: {offline}")
+        # All racks silent is the whole BMS silent: the stale-data trip covers it, not this warning.
+        partial = bool(offline) and len(offline) < len(self.samples)
+        self._errors.set(e.RACK_OFFLINE, partial, f"racks offline: {offline}")
         active_p = reading.protections if reading else frozenset()
         active_a = reading.alarms if reading else frozenset()
         for name, definition in e.PROTECTION_ERRORS.items():

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sitecontroller.bms.power_limit import BmsPowerLimiter
 from sitecontroller.config.site import SiteConfig
 from sitecontroller.core.clock import Clock
 from sitecontroller.core.datastore import DataStore, Snapshot
@@ -59,8 +60,11 @@ class NodeCore:
         self.store = store
         self.errors = errors
         self.events = events
-        self.monitor = Monitor(config.monitor, config.limits, errors, expected)
+        self.monitor = Monitor(
+            config.monitor, config.limits, errors, expected, clock.monotonic(), config.state.init_timeout_s
+        )
         self.limiter = ChargeLimiter(config.limits.ramp_w_per_s)
+        self.bms_limiter = BmsPowerLimiter(config.bms.power_limit)
         latched = errors.emergency_stop  # restored from the previous run: stay tripped until reset
         self.machine = StateMachine(config.state, clock.monotonic(), latched_error=latched)
         self.power_source = power_source
@@ -134,8 +138,10 @@ class NodeCore:
     def _limits(self, snap: Snapshot, now_s: float) -> list[PowerLimit]:
         bms = snap.fresh(SOURCE_BMS)
         if not isinstance(bms, BmsReading):
+            self.bms_limiter.limit(None, now_s)  # restarts its recovery ramp from 0 W
             return []  # no battery data: no power in either direction
         limits = limit_sources.software_limits(bms, self.config.limits)
+        limits.append(self.bms_limiter.limit(bms, now_s))
         if self.extra_limits is not None:
             limits.extend(self.extra_limits(snap, now_s))
         return limits

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from sitecontroller.runtime.error_store import ErrorStore
 from sitecontroller.runtime.notify import Heartbeat, SystemdNotifier
 from sitecontroller.runtime.status import build_status
 from sitecontroller.runtime.status_http import StatusServer
-from sitecontroller.runtime.sysinfo import SysInfoStore
+from sitecontroller.runtime.sysinfo import SysInfo, SysInfoStore
 from sitecontroller.runtime.system_actions import RecordedActions, SystemActions
 from sitecontroller.safety.errors import ErrorHandler
 from sitecontroller.safety.monitor import Expected
@@ -51,22 +51,34 @@ class NodeDevices:
     extra_status: dict[str, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class DeviceContext:
+    """What device services are built with: they fill the store and raise errors."""
+
+    config: SiteConfig
+    clock: Clock
+    store: DataStore
+    errors: ErrorHandler
+    sysinfo: SysInfo
+    events: EventBus
+
+
+DeviceFactory = Callable[[DeviceContext], NodeDevices]
+
+
 class Daemon:
     def __init__(
         self,
         config: SiteConfig,
-        devices: NodeDevices,
+        device_factory: DeviceFactory,
         state_dir: Path,
         clock: Clock,
-        store: DataStore,
         actions: SystemActions | None = None,
     ) -> None:
-        """`store` is the one the device services fill."""
         self.config = config
-        self.devices = devices
         self.clock = clock
         self.actions = actions or RecordedActions()
-        self.store = store
+        self.store = DataStore(clock)
         self.events = EventBus()
         state_dir.mkdir(parents=True, exist_ok=True)
         self.sysinfo_store = SysInfoStore(state_dir / "sysinfo.json")
@@ -74,6 +86,10 @@ class Daemon:
         self.sysinfo.record_boot(__version__, self.clock.wall())
         error_store = ErrorStore(state_dir / "errors.json")
         self.errors = ErrorHandler(self.clock, persist=error_store.save, restored=error_store.load())
+        self.devices = device_factory(
+            DeviceContext(config, clock, self.store, self.errors, self.sysinfo, self.events)
+        )
+        devices = self.devices
         self.modes = ModeManager(config.control)
         self.control = StandaloneControl(self.modes, self.clock)
         self.core = NodeCore(

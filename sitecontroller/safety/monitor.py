@@ -42,8 +42,18 @@ class Expected:
 
 class Monitor:
     def __init__(
-        self, config: MonitorConfig, limits: Limits, errors: ErrorHandler, expected: Expected
+        self,
+        config: MonitorConfig,
+        limits: Limits,
+        errors: ErrorHandler,
+        expected: Expected,
+        started_s: float,
+        startup_grace_s: float,
     ) -> None:
+        """A source that has never reported counts as stale only after `startup_grace_s`: at start-up
+        the state machine's Init timeout covers devices that do not answer (and Init allows no power)."""
+        self._started_s = started_s
+        self._grace_s = startup_grace_s
         self._config = config
         self._limits = limits
         self._errors = errors
@@ -53,12 +63,12 @@ class Monitor:
     def check(self, snap: Snapshot, commanded_w: float) -> None:
         errors = self._errors
         bms = snap.fresh(SOURCE_BMS)
-        errors.set(cat.BMS_STALE, not isinstance(bms, BmsReading), _age(snap, SOURCE_BMS))
+        errors.set(cat.BMS_STALE, self._stale(snap, SOURCE_BMS), _age(snap, SOURCE_BMS))
         if isinstance(bms, BmsReading):
             self._check_cells(bms)
             self._check_inactive(bms, commanded_w, snap.at_s)
         inverter = snap.fresh(SOURCE_INVERTER)
-        errors.set(cat.INVERTER_STALE, not isinstance(inverter, InverterReading), _age(snap, SOURCE_INVERTER))
+        errors.set(cat.INVERTER_STALE, self._stale(snap, SOURCE_INVERTER), _age(snap, SOURCE_INVERTER))
         if isinstance(inverter, InverterReading):
             errors.set(
                 cat.INVERTER_FAULT,
@@ -66,14 +76,20 @@ class Monitor:
                 f"fault code {inverter.fault_code}",
             )
         if self._expected.grid_meter:
-            errors.set(cat.METER_STALE, snap.fresh(SOURCE_GRID_METER) is None, _age(snap, SOURCE_GRID_METER))
+            errors.set(cat.METER_STALE, self._stale(snap, SOURCE_GRID_METER), _age(snap, SOURCE_GRID_METER))
         inputs = snap.fresh(SOURCE_INPUTS)
         if self._expected.inputs:
-            errors.set(cat.INPUTS_STALE, not isinstance(inputs, InputsReading))
+            errors.set(cat.INPUTS_STALE, self._stale(snap, SOURCE_INPUTS))
         errors.set(cat.ESTOP, isinstance(inputs, InputsReading) and inputs.estop_active)
         sensors = snap.fresh(SOURCE_SENSORS)
         if isinstance(sensors, SensorReading):
             self._check_sensors(sensors)
+
+    def _stale(self, snap: Snapshot, source: str) -> bool:
+        if snap.fresh(source) is not None:
+            return False
+        never_reported = snap.age_s(source) is None
+        return not never_reported or snap.at_s - self._started_s >= self._grace_s
 
     def _check_cells(self, bms: BmsReading) -> None:
         lim, errors = self._limits, self._errors

@@ -26,8 +26,17 @@ from sitecontroller.sim.site import NodePlant, SitePlant
 class SimNodeDevices:
     """The BMS, inverter, grid meter, inputs and sensors of one simulated node."""
 
-    def __init__(self, site: SitePlant, node_id: str, store: DataStore, owns_meter: bool = True) -> None:
+    def __init__(
+        self,
+        site: SitePlant,
+        node_id: str,
+        store: DataStore,
+        owns_meter: bool = True,
+        bms_direct: bool = True,
+    ) -> None:
+        """`bms_direct=False`: the battery is read over CAN from the BMS emulator instead."""
         self.site = site
+        self.bms_direct = bms_direct
         self.plant: NodePlant = site.nodes[node_id]
         self.store = store
         self.owns_meter = owns_meter
@@ -39,7 +48,7 @@ class SimNodeDevices:
     def poll(self) -> None:
         """Read every device once, as the drivers' poll tasks would."""
         store, silent = self.store, self.silent
-        if "bms" not in silent:
+        if self.bms_direct and "bms" not in silent:
             store.put("bms", self._bms())
         if "inverter" not in silent:
             store.put("inverter", self._inverter())

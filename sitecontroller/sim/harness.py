@@ -12,7 +12,8 @@ from sitecontroller.config.site import SiteConfig
 from sitecontroller.core.clock import SimClock
 from sitecontroller.runtime.daemon import Daemon
 from sitecontroller.sim.coupling import SimNodeDevices
-from sitecontroller.sim.node_runner import build_sim_node
+from sitecontroller.sim.node_runner import SimDeviceFactory
+from sitecontroller.sim.site import SitePlant
 
 # Half a fast-loop period: the plant moves between ticks as it does in real time.
 PLANT_STEPS_PER_TICK = 2
@@ -21,10 +22,11 @@ PLANT_STEPS_PER_TICK = 2
 class SimulatedNode:
     def __init__(self, config: SiteConfig, state_dir: Path, clock: SimClock | None = None) -> None:
         self.clock = clock or SimClock()
-        self.daemon: Daemon
-        self.devices: SimNodeDevices
-        self.daemon, self.devices = build_sim_node(config, state_dir, self.clock)
-        self.site = self.devices.site
+        self.site = SitePlant(config.simulation, [config.identity.node_id])
+        factory = SimDeviceFactory(self.site, config.identity.node_id, protocols=False)
+        self.daemon = Daemon(config, factory, state_dir, self.clock)
+        assert factory.devices is not None
+        self.devices: SimNodeDevices = factory.devices
         self.plant = self.devices.plant
         self._fast_s = config.loops.fast_loop_s
         self._ticks_per_slow = max(1, round(config.loops.slow_cycle_s / self._fast_s))

@@ -1,4 +1,9 @@
-"""`simulate`: run one node in real time on the simulated plant, behind the driver interfaces."""
+"""`simulate`: one node in real time on the simulated plant.
+
+The node reaches its battery through the production CAN BMS service, fed by the BMS emulator on a
+python-can virtual bus in this process; the other devices are coupled in-process
+(`sim/coupling.py`). The faster-than-real-time harness couples every device directly.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,15 @@ import logging
 import signal
 from pathlib import Path
 
+import can
+
+from sitecontroller.bms.binding import load_binding
+from sitecontroller.bms.factory import build_bms_service
 from sitecontroller.config.site import SiteConfig
 from sitecontroller.core.clock import Clock, SystemClock
-from sitecontroller.core.datastore import DataStore
-from sitecontroller.runtime.daemon import Daemon, NodeDevices
+from sitecontroller.runtime.daemon import Daemon, DeviceContext, NodeDevices
 from sitecontroller.safety.monitor import Expected
+from sitecontroller.sim.bms_emulator import BmsEmulator
 from sitecontroller.sim.coupling import SimInverterDriver, SimNodeDevices
 from sitecontroller.sim.site import SitePlant
 
@@ -19,6 +28,11 @@ log = logging.getLogger(__name__)
 
 # The plant moves and the devices are read at the fast-loop rate, as real drivers poll.
 PLANT_PERIOD_S = 0.1
+EMULATOR_TICK_S = 0.05
+
+
+class SimConfigError(ValueError):
+    pass
 
 
 class PlantStepper:
@@ -39,21 +53,57 @@ class PlantStepper:
             last_s = now_s
 
 
-def build_sim_node(config: SiteConfig, state_dir: Path, clock: Clock) -> tuple[Daemon, SimNodeDevices]:
-    node_id = config.identity.node_id
-    site = SitePlant(config.simulation, [node_id])
-    store = DataStore(clock)
-    devices = SimNodeDevices(site, node_id, store)
-    node_devices = NodeDevices(
-        inverter=SimInverterDriver(devices),
-        services=[PlantStepper(site, devices, clock)],
-        expected=Expected(grid_meter=True, inputs=True),
-    )
-    return Daemon(config, node_devices, state_dir, clock, store), devices
+class BmsEmulatorService:
+    def __init__(self, emulator: BmsEmulator, bus: can.BusABC, clock: Clock) -> None:
+        self._emulator = emulator
+        self._bus = bus
+        self._clock = clock
+
+    async def run(self) -> None:
+        try:
+            await self._emulator.run(self._clock, EMULATOR_TICK_S)
+        finally:
+            self._bus.shutdown()
+
+
+class SimDeviceFactory:
+    """Builds a node's devices on the simulated plant. `protocols`: the BMS over CAN (real time);
+    otherwise every device is coupled directly (the SimClock harness)."""
+
+    def __init__(self, site: SitePlant, node_id: str, protocols: bool) -> None:
+        self.site = site
+        self.node_id = node_id
+        self.protocols = protocols
+        self.devices: SimNodeDevices | None = None
+        self.emulator: BmsEmulator | None = None
+
+    def __call__(self, ctx: DeviceContext) -> NodeDevices:
+        devices = SimNodeDevices(self.site, self.node_id, ctx.store, bms_direct=not self.protocols)
+        self.devices = devices
+        services: list[object] = []
+        if self.protocols:
+            bms = ctx.config.bms
+            if bms.type == "smbus" or bms.can.interface != "virtual":
+                raise SimConfigError(
+                    "a simulated site reaches its BMS over CAN: set bms.can.interface to 'virtual'"
+                )
+            plant = devices.plant
+            bus = can.Bus(interface="virtual", channel=bms.can.channel)
+            self.emulator = BmsEmulator(load_binding(bms.type), lambda: plant.battery, bus)
+            services.append(BmsEmulatorService(self.emulator, bus, ctx.clock))
+            services.append(build_bms_service(bms, ctx.clock, ctx.store, ctx.errors, ctx.sysinfo))
+            services.append(PlantStepper(self.site, devices, ctx.clock))
+        return NodeDevices(
+            inverter=SimInverterDriver(devices),
+            services=services,  # type: ignore[arg-type]
+            expected=Expected(grid_meter=True, inputs=True),
+        )
 
 
 async def simulate(config: SiteConfig, state_dir: Path, duration_s: float | None) -> int:
-    daemon, _ = build_sim_node(config, state_dir, SystemClock())
+    clock = SystemClock()
+    site = SitePlant(config.simulation, [config.identity.node_id])
+    daemon = Daemon(config, SimDeviceFactory(site, config.identity.node_id, protocols=True), state_dir, clock)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, daemon.request_stop)
