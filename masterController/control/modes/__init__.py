@@ -1,0 +1,1 @@
+"""One pure decision controller per power-control mode."""
