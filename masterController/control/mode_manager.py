@@ -68,8 +68,12 @@ class ModeManager:
     def __init__(self, config: ControlConfig, mode: ModeName | None = None) -> None:
         self._config = config
         self._controllers = build_controllers(config)
-        self._backup = Backup(config.backup, config.site)
+        backup = self._controllers[ModeName.BACKUP]
+        assert isinstance(backup, Backup)
+        self._backup = backup
         self._mode = mode or config.default_mode
+        if self._mode is ModeName.BACKUP and not config.backup.enabled:
+            raise ValueError("backup mode needs backup.enabled")
         self._states: dict[ModeName, Any] = {
             ModeName.EXTERNAL_CONTROL: ExternalState(),
             ModeName.LOCAL_CONTROL: LocalState(),

@@ -30,22 +30,20 @@ class ChargeOnly:
     def decide(self, snapshot: SiteSnapshot, state: ChargeOnlyState) -> tuple[ModeDecision, ChargeOnlyState]:
         p = self._params
         soc_pct = snapshot.soc_pct
-        reached = soc_pct >= p.target_soc_pct or (
-            state.target_reached and soc_pct > p.target_soc_pct - p.hysteresis_pct
-        )
+        limits = baseline_limits(snapshot, self._site.soc_min_pct, self._site.soc_max_pct)
+        # Never above the site's ceiling (or the grid-service reserve's), whatever the target says.
+        target_pct = min(p.target_soc_pct, limits.soc_max_pct)
+        reached = soc_pct >= target_pct or (state.target_reached and soc_pct > target_pct - p.hysteresis_pct)
         state = ChargeOnlyState(reached)
         if reached:
-            return ModeDecision(
-                0.0, f"charge only: SoC {soc_pct:.1f} % at target {p.target_soc_pct:.0f} %"
-            ), state
+            return ModeDecision(0.0, f"charge only: SoC {soc_pct:.1f} % at target {target_pct:.0f} %"), state
         if p.windows and active_entry(p.windows, snapshot.wall_s, self._utc_offset_s) is None:
             return ModeDecision(0.0, "charge only: outside charging windows"), state
         if not snapshot.meter_valid:
             return ModeDecision(0.0, "charge only: site meter invalid, import limit unknown, 0 W"), state
-        limits = baseline_limits(snapshot, self._site.soc_min_pct, self._site.soc_max_pct)
         room_w = p.grid_import_limit_w - snapshot.grid_without_battery_w
         charge_w = max(0.0, min(p.charge_power_w, room_w, limits.max_charge_w))
-        why = f"charge only: charging {charge_w:.0f} W to {p.target_soc_pct:.0f} %"
+        why = f"charge only: charging {charge_w:.0f} W to {target_pct:.0f} %"
         if charge_w < p.charge_power_w:
             why += f" (limited: import room {room_w:.0f} W, charge limit {limits.max_charge_w:.0f} W)"
         return ModeDecision(-charge_w, why), state

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from masterController.control.pid import PidState, pid_step
-from masterController.control.snapshot import ModeDecision, SiteSnapshot, baseline_limits
+from masterController.control.snapshot import BaselineLimits, ModeDecision, SiteSnapshot, baseline_limits
 from sitecontroller.config.control import ModeName, PeakShavingConfig, SiteLimitsConfig
 
 
@@ -50,7 +50,7 @@ class PeakShaving:
                 out_min = 0.0
             why = f"export {-net_w:.0f} W above limit {p.export_limit_w:.0f} W"
         else:
-            power_w, why = self._recharge(net_w, snapshot.soc_pct, limits.max_charge_w)
+            power_w, why = self._recharge(net_w, snapshot.soc_pct, limits)
             held = PidState.bumpless(power_w, snapshot.baseline_grid_w, snapshot.now_s)
             return ModeDecision(power_w, f"peak shaving: {why}"), PeakShavingState(held)
         power_w, pid = pid_step(
@@ -65,15 +65,14 @@ class PeakShaving:
         )
         return ModeDecision(power_w, f"peak shaving: {why}"), PeakShavingState(pid)
 
-    def _recharge(self, net_w: float, soc_pct: float, max_charge_w: float) -> tuple[float, str]:
+    def _recharge(self, net_w: float, soc_pct: float, limits: BaselineLimits) -> tuple[float, str]:
         p = self._params
-        if not p.recharge_enabled or soc_pct >= p.recharge_soc_target_pct:
+        # The grid-service reserve may lower the ceiling below the recharge target.
+        target_pct = min(p.recharge_soc_target_pct, limits.soc_max_pct)
+        if not p.recharge_enabled or soc_pct >= target_pct:
             return 0.0, "within limits, idle"
         room_w = p.recharge_below_w - net_w
         if room_w <= 0:
             return 0.0, f"within limits, import {net_w:.0f} W too high to recharge"
-        charge_w = min(p.recharge_power_w, room_w, max_charge_w)
-        return (
-            -charge_w,
-            f"within limits, recharging {charge_w:.0f} W towards {p.recharge_soc_target_pct:.0f} %",
-        )
+        charge_w = min(p.recharge_power_w, room_w, limits.max_charge_w)
+        return -charge_w, f"within limits, recharging {charge_w:.0f} W towards {target_pct:.0f} %"

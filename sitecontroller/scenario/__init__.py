@@ -1,0 +1,1 @@
+"""Faster-than-real-time scenarios: the production controllers against the plant models."""
