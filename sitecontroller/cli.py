@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sitecontroller import __version__
 from sitecontroller.config.loader import ConfigError, load_site
+from sitecontroller.config.site import SiteConfig
 from sitecontroller.runtime.logging_setup import setup_logging
 
 DEFAULT_STATUS_URL = "http://127.0.0.1:8080/api/status"
@@ -35,7 +36,18 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--site", type=Path, default=Path("config/sim/single-node.json"))
     simulate.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
     simulate.add_argument("--state-dir", type=Path, default=None, help="default: var/sim/<node id>")
+    simulate.add_argument(
+        "--devices",
+        choices=["emulated", "direct"],
+        default="emulated",
+        help="emulated: BMS over CAN, inverter and meter over Modbus TCP (default); direct: in-process",
+    )
     simulate.set_defaults(handler=_simulate)
+
+    run = sub.add_parser("run", help="run the node daemon on a real site (what systemd starts)")
+    run.add_argument("--config", type=Path, default=Path("/etc/sitecontroller/site.json"))
+    run.add_argument("--state-dir", type=Path, default=Path("/var/lib/sitecontroller"))
+    run.set_defaults(handler=_run)
 
     status = sub.add_parser("status", help="print a node's status")
     status.add_argument("--url", default=DEFAULT_STATUS_URL)
@@ -71,16 +83,33 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from sitecontroller.config.site import SiteConfig
     from sitecontroller.sim.node_runner import simulate
 
     config = _load_or_report(args.site)
     if not isinstance(config, SiteConfig):
         return 1
     state_dir = args.state_dir or Path("var/sim") / config.identity.node_id
+    _setup_logging(config, state_dir)
+    return asyncio.run(simulate(config, state_dir, args.duration, args.devices))
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sitecontroller.runtime.run import run_daemon, site_parameters
+
+    try:
+        config = site_parameters(args.config, args.state_dir)
+    except ConfigError as exc:
+        print(f"{args.config}: {len(exc.problems)} problem(s) and no last good parameters:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    _setup_logging(config, args.state_dir)
+    return asyncio.run(run_daemon(config, args.state_dir))
+
+
+def _setup_logging(config: SiteConfig, state_dir: Path) -> None:
     log_cfg = config.logging
     setup_logging(log_cfg.level, state_dir / log_cfg.file, log_cfg.max_bytes, log_cfg.backups)
-    return asyncio.run(simulate(config, state_dir, args.duration))
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -1,7 +1,7 @@
 """The hardware watchdog (/dev/watchdog), petted only while health checks pass, so a hang reboots.
 
-`HealthGate` collects "I am alive" beats from loops and device drivers; the runtime's systemd
-heartbeat can use the same gate. Closing with the magic "V" disarms the watchdog: do that only on
+The runtime's `HealthGate` collects "I am alive" beats from loops and device drivers; the systemd
+heartbeat and this watchdog both read it. Closing with the magic "V" disarms the watchdog: do that only on
 a clean shutdown, never on a crash path.
 """
 
@@ -15,32 +15,10 @@ import struct
 from collections.abc import Callable
 
 from sitecontroller.config.devices import WatchdogConfig
-from sitecontroller.core.clock import Clock
+from sitecontroller.runtime.health import HealthGate
 
 WDIOC_SETTIMEOUT = 0xC0045706  # _IOWR('W', 6, int)
 WDIOC_KEEPALIVE = 0x80045705  # _IOR('W', 5, int)
-
-
-class HealthGate:
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-        self._max_age_s: dict[str, float] = {}
-        self._beats: dict[str, float] = {}
-
-    def expect(self, name: str, max_age_s: float) -> None:
-        """`name` must beat at least every max_age_s (counted from now) for the node to be healthy."""
-        self._max_age_s[name] = max_age_s
-        self._beats.setdefault(name, self._clock.monotonic())
-
-    def beat(self, name: str) -> None:
-        self._beats[name] = self._clock.monotonic()
-
-    def failing(self) -> list[str]:
-        now_s = self._clock.monotonic()
-        return sorted(n for n, age_s in self._max_age_s.items() if now_s - self._beats[n] > age_s)
-
-    def healthy(self) -> bool:
-        return not self.failing()
 
 
 class HardwareWatchdog:

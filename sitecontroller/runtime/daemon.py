@@ -24,7 +24,8 @@ from sitecontroller.node.commands import NodeCommands
 from sitecontroller.node.core import ExtraLimits, NodeCore
 from sitecontroller.node.standalone import StandaloneControl
 from sitecontroller.runtime.error_store import ErrorStore
-from sitecontroller.runtime.notify import Heartbeat, SystemdNotifier
+from sitecontroller.runtime.health import HealthGate
+from sitecontroller.runtime.notify import SystemdNotifier
 from sitecontroller.runtime.status import build_status
 from sitecontroller.runtime.status_http import StatusServer
 from sitecontroller.runtime.sysinfo import SysInfo, SysInfoStore
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 COMMAND_TIMEOUT_S = 0.5
 SHUTDOWN_TIMEOUT_S = 3.0
 SYSINFO_SAVE_EVERY_S = 60.0
+SETPOINT_DEADBAND_W = 1.0
+SETPOINT_REFRESH_S = 1.0
 
 
 @dataclass
@@ -61,6 +64,7 @@ class DeviceContext:
     errors: ErrorHandler
     sysinfo: SysInfo
     events: EventBus
+    health: HealthGate
 
 
 DeviceFactory = Callable[[DeviceContext], NodeDevices]
@@ -86,8 +90,9 @@ class Daemon:
         self.sysinfo.record_boot(__version__, self.clock.wall())
         error_store = ErrorStore(state_dir / "errors.json")
         self.errors = ErrorHandler(self.clock, persist=error_store.save, restored=error_store.load())
+        self.health = HealthGate(self.clock)
         self.devices = device_factory(
-            DeviceContext(config, clock, self.store, self.errors, self.sysinfo, self.events)
+            DeviceContext(config, clock, self.store, self.errors, self.sysinfo, self.events, self.health)
         )
         devices = self.devices
         self.modes = ModeManager(config.control)
@@ -104,12 +109,15 @@ class Daemon:
         )
         self.commands = NodeCommands(self.core, self.modes, self.events)
         loops = config.loops
-        self.heartbeat = Heartbeat(
-            self.clock, {"fast": 10 * loops.fast_loop_s + 1.0, "slow": 5 * loops.slow_cycle_s + 1.0}
-        )
+        self.health.expect("fast", 10 * loops.fast_loop_s + 1.0)
+        self.health.expect("slow", 5 * loops.slow_cycle_s + 1.0)
         self.notifier = SystemdNotifier()
         self.started_s = self.clock.monotonic()
         self.setpoint_w = 0.0
+        # The last setpoint the inverter confirmed, and when: unchanged setpoints are re-sent only
+        # every SETPOINT_REFRESH_S (the inverter's own watchdog still sees them), saving bus time.
+        self._written_w: float | None = None
+        self._written_s = 0.0
         self.exit_code = 0
         self.status_server = StatusServer(self.status, config.status.host, config.status.port)
         self._stop = asyncio.Event()
@@ -198,18 +206,24 @@ class Daemon:
         setpoint_w, actions = self.core.fast_tick()
         await self._execute(actions)
         self.setpoint_w = setpoint_w
-        await self._command("setpoint", self.devices.inverter.set_power(setpoint_w), COMMAND_TIMEOUT_S)
-        self.heartbeat.beat("fast")
+        now_s = self.clock.monotonic()
+        unchanged = self._written_w is not None and abs(setpoint_w - self._written_w) < SETPOINT_DEADBAND_W
+        if not unchanged or now_s - self._written_s >= SETPOINT_REFRESH_S:
+            written = await self._command(
+                "setpoint", self.devices.inverter.set_power(setpoint_w), COMMAND_TIMEOUT_S
+            )
+            self._written_w, self._written_s = (setpoint_w, now_s) if written else (None, 0.0)
+        self.health.beat("fast")
 
     async def slow_step(self) -> None:
         """One slow cycle: mode control and the state machine."""
         await self._execute(self.core.slow_cycle())
         self.sysinfo.total_runtime_s += self.config.loops.slow_cycle_s
-        self.heartbeat.beat("slow")
+        self.health.beat("slow")
 
     async def _watchdog_loop(self) -> None:
         while True:
-            if self.heartbeat.healthy():
+            if self.health.healthy():
                 self.notifier.watchdog()
             await asyncio.sleep(1.0)
 
@@ -230,6 +244,7 @@ class Daemon:
         for action in actions:
             if action in (Action.ZERO_POWER, Action.EMERGENCY_STOP):
                 self.setpoint_w = 0.0
+                self._written_w = None
                 await self._command(action.value, inverter.set_power(0.0), COMMAND_TIMEOUT_S)
             if action in (Action.STOP_INVERTER, Action.EMERGENCY_STOP):
                 await self._command(action.value, inverter.stop(), COMMAND_TIMEOUT_S)

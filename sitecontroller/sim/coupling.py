@@ -9,7 +9,9 @@ protocol emulators (BMS over CAN, inverter and meter over Modbus) replace this c
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
+from sitecontroller.core.clock import Clock
 from sitecontroller.core.datastore import DataStore
 from sitecontroller.core.readings import (
     BmsReading,
@@ -20,26 +22,26 @@ from sitecontroller.core.readings import (
     RackReading,
     SensorReading,
 )
+from sitecontroller.runtime.daemon import DeviceContext, NodeDevices
+from sitecontroller.safety.monitor import Expected
 from sitecontroller.sim.site import NodePlant, SitePlant
+
+# The plant moves and the coupled devices report at the fast-loop rate in real time.
+PLANT_PERIOD_S = 0.1
+ALL_SOURCES = frozenset({"bms", "inverter", "meter.grid", "inputs", "sensors"})
 
 
 class SimNodeDevices:
     """The BMS, inverter, grid meter, inputs and sensors of one simulated node."""
 
     def __init__(
-        self,
-        site: SitePlant,
-        node_id: str,
-        store: DataStore,
-        owns_meter: bool = True,
-        bms_direct: bool = True,
+        self, site: SitePlant, node_id: str, store: DataStore, sources: frozenset[str] = ALL_SOURCES
     ) -> None:
-        """`bms_direct=False`: the battery is read over CAN from the BMS emulator instead."""
+        """`sources`: the readings this coupling puts; the others come over real protocols."""
         self.site = site
-        self.bms_direct = bms_direct
+        self.sources = sources
         self.plant: NodePlant = site.nodes[node_id]
         self.store = store
-        self.owns_meter = owns_meter
         self.silent: set[str] = set()
         self.estop_pressed = False
         self.pi_temp_c = 48.0
@@ -47,20 +49,18 @@ class SimNodeDevices:
 
     def poll(self) -> None:
         """Read every device once, as the drivers' poll tasks would."""
-        store, silent = self.store, self.silent
-        if self.bms_direct and "bms" not in silent:
+        active = self.sources - self.silent
+        store, site = self.store, self.site
+        if "bms" in active:
             store.put("bms", self._bms())
-        if "inverter" not in silent:
+        if "inverter" in active:
             store.put("inverter", self._inverter())
-        if self.owns_meter and "meter.grid" not in silent:
-            site = self.site
-            store.put(
-                "meter.grid",
-                MeterReading(site.grid_power_w, freq_hz=site.freq_hz, voltage_v=site.grid.voltage_v),
-            )
-        if "inputs" not in silent:
+        if "meter.grid" in active:
+            meter = MeterReading(site.grid_power_w, freq_hz=site.freq_hz, voltage_v=site.grid.voltage_v)
+            store.put("meter.grid", meter)
+        if "inputs" in active:
             store.put("inputs", InputsReading(estop_active=self.estop_pressed))
-        if "sensors" not in silent:
+        if "sensors" in active:
             store.put("sensors", SensorReading({"pi_temp_c": self.pi_temp_c, "humidity_pct": 40.0}))
 
     def _bms(self) -> BmsReading:
@@ -119,6 +119,49 @@ class SimNodeDevices:
             dc_voltage_v=self.plant.battery.voltage_v,
             temp_c=30.0 + abs(inv.power_w) / max(inv.max_power_w, 1.0) * 15.0,
             fault_code=17 if inv.fault else None,
+        )
+
+
+class PlantStepper:
+    """Real time: advances the physics with the clock and lets the coupled devices report, at the
+    fast-loop rate (as real drivers poll). `on_tick` runs each period too (emulators' schedules)."""
+
+    def __init__(
+        self, devices: SimNodeDevices, clock: Clock, on_tick: Callable[[float], None] | None = None
+    ) -> None:
+        self._devices = devices
+        self._clock = clock
+        self._on_tick = on_tick
+
+    async def run(self) -> None:
+        last_s = self._clock.monotonic()
+        while True:
+            self._devices.poll()
+            if self._on_tick is not None:
+                self._on_tick(last_s)
+            await asyncio.sleep(PLANT_PERIOD_S)
+            now_s = self._clock.monotonic()
+            self._devices.site.step(now_s - last_s)
+            last_s = now_s
+
+
+class DirectDeviceFactory:
+    """Every device of the node coupled in-process: the faster-than-real-time harness (no services:
+    the harness steps the plant), or real time with a `clock` (`simulate --devices direct`)."""
+
+    def __init__(self, site: SitePlant, node_id: str, realtime_clock: Clock | None = None) -> None:
+        self.site = site
+        self.node_id = node_id
+        self.realtime_clock = realtime_clock
+        self.devices: SimNodeDevices | None = None
+
+    def __call__(self, ctx: DeviceContext) -> NodeDevices:
+        self.devices = SimNodeDevices(self.site, self.node_id, ctx.store)
+        clock = self.realtime_clock
+        return NodeDevices(
+            inverter=SimInverterDriver(self.devices),
+            services=[] if clock is None else [PlantStepper(self.devices, clock)],
+            expected=Expected(grid_meter=True, inputs=True),
         )
 
 

@@ -11,8 +11,7 @@ from pathlib import Path
 from sitecontroller.config.site import SiteConfig
 from sitecontroller.core.clock import SimClock
 from sitecontroller.runtime.daemon import Daemon
-from sitecontroller.sim.coupling import SimNodeDevices
-from sitecontroller.sim.node_runner import SimDeviceFactory
+from sitecontroller.sim.coupling import DirectDeviceFactory, SimNodeDevices
 from sitecontroller.sim.site import SitePlant
 
 # Half a fast-loop period: the plant moves between ticks as it does in real time.
@@ -23,7 +22,7 @@ class SimulatedNode:
     def __init__(self, config: SiteConfig, state_dir: Path, clock: SimClock | None = None) -> None:
         self.clock = clock or SimClock()
         self.site = SitePlant(config.simulation, [config.identity.node_id])
-        factory = SimDeviceFactory(self.site, config.identity.node_id, protocols=False)
+        factory = DirectDeviceFactory(self.site, config.identity.node_id)
         self.daemon = Daemon(config, factory, state_dir, self.clock)
         assert factory.devices is not None
         self.devices: SimNodeDevices = factory.devices

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sitecontroller.config.devices import WatchdogConfig
 from sitecontroller.core.clock import SimClock
-from sitecontroller.devices.watchdog import WDIOC_SETTIMEOUT, HardwareWatchdog, HealthGate
+from sitecontroller.devices.watchdog import WDIOC_SETTIMEOUT, HardwareWatchdog
+from sitecontroller.runtime.health import HealthGate
 
 
 def test_health_gate_fails_when_a_loop_stops_beating() -> None:
