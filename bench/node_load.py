@@ -56,7 +56,8 @@ def measure(mode: str, duration_s: float) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp) / "site.json"
         text = (ROOT / "config/sim/single-node.json").read_text()
-        site.write_text(text.replace('"port": 8080', f'"port": {free_port()}'))
+        ports = text.replace('"port": 8080', f'"port": {free_port()}')
+        site.write_text(ports.replace('"port": 15020', f'"port": {free_port()}'))
         proc = subprocess.Popen(
             [
                 sys.executable,

@@ -162,6 +162,8 @@ class BmsConfig(StrictModel):
     # Rack ids as encoded in the frame id (multi-rack protocols); one pseudo-rack 0 for LV packs.
     racks: tuple[int, ...] = (0,)
     rack_capacity_ah: float = Field(100.0, gt=0, le=10_000)
+    # Usable energy of the whole battery at SoH 100 %: SoC balancing and SunSpec ratings use it.
+    nominal_capacity_wh: float = Field(10_000.0, gt=0, le=100_000_000)
     # The "bms" source goes stale after this long without a reading (the safety Monitor trips).
     timeout_s: float = Field(3.0, gt=0, le=60)
     publish_period_s: float = Field(0.5, gt=0, le=10)

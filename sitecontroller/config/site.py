@@ -28,6 +28,7 @@ from sitecontroller.config.node import (
     StatePolicy,
     StatusServer,
 )
+from sitecontroller.config.scada import ScadaConfig
 from sitecontroller.config.simulation import Simulation
 
 SCHEMA_VERSION = 1
@@ -56,6 +57,7 @@ class SiteConfig(StrictModel):
     control: ControlConfig = ControlConfig()
     cluster: ClusterConfig = ClusterConfig()
     cloud: CloudConfig = CloudConfig()
+    scada: ScadaConfig = ScadaConfig()
     simulation: Simulation = Simulation()
 
     @model_validator(mode="after")
@@ -66,4 +68,13 @@ class SiteConfig(StrictModel):
             raise ValueError(f"identity.node_id {self.identity.node_id!r} is not a cluster member")
         if self.cloud.enabled != self.features.CLOUD:
             raise ValueError("features.CLOUD and cloud.enabled must agree")
+        if self.scada.enabled != self.features.SCADA:
+            raise ValueError("features.SCADA and scada.enabled must agree")
+        if self.bms.cell_balance != self.features.CELL_BALANCE:
+            raise ValueError("features.CELL_BALANCE and bms.cell_balance must agree")
+        if self.scada.lease_s > self.control.external_control.max_lease_ttl_s:
+            raise ValueError("scada.lease_s must not exceed control.external_control.max_lease_ttl_s")
+        roles = [m.role for m in self.meters]
+        if len(set(roles)) != len(roles):
+            raise ValueError(f"one meter per role: {roles}")
         return self

@@ -53,7 +53,7 @@ class NodeCore:
         events: EventBus,
         expected: Expected,
         power_source: PowerSource = no_power,
-        extra_limits: ExtraLimits | None = None,
+        extra_limits: list[ExtraLimits] | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -68,7 +68,8 @@ class NodeCore:
         latched = errors.emergency_stop  # restored from the previous run: stay tripped until reset
         self.machine = StateMachine(config.state, clock.monotonic(), latched_error=latched)
         self.power_source = power_source
-        self.extra_limits = extra_limits
+        # More limit sources (grid code, SCADA % limits): each gives PowerLimits for a snapshot.
+        self.extra_limits: list[ExtraLimits] = list(extra_limits or [])
         self.request = PowerRequest(0.0, "starting")
         self.last = LimitedSetpoint(0.0, 0.0, Limits(0.0, 0.0, "none", "none"), "state")
         self.frequency_offset_w = 0.0
@@ -142,8 +143,8 @@ class NodeCore:
             return []  # no battery data: no power in either direction
         limits = limit_sources.software_limits(bms, self.config.limits)
         limits.append(self.bms_limiter.limit(bms, now_s))
-        if self.extra_limits is not None:
-            limits.extend(self.extra_limits(snap, now_s))
+        for source in self.extra_limits:
+            limits.extend(source(snap, now_s))
         return limits
 
     def _zero(self, now_s: float, why: str, limits: Limits) -> None:

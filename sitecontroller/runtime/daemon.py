@@ -32,6 +32,7 @@ from sitecontroller.runtime.sysinfo import SysInfo, SysInfoStore
 from sitecontroller.runtime.system_actions import RecordedActions, SystemActions
 from sitecontroller.safety.errors import ErrorHandler
 from sitecontroller.safety.monitor import Expected
+from sitecontroller.scada.server import ScadaServer, device_info
 from sitecontroller.state.machine import Action
 
 log = logging.getLogger(__name__)
@@ -105,9 +106,10 @@ class Daemon:
             self.events,
             devices.expected,
             power_source=self.control,
-            extra_limits=devices.extra_limits,
+            extra_limits=[devices.extra_limits] if devices.extra_limits else None,
         )
         self.commands = NodeCommands(self.core, self.modes, self.events)
+        self.scada = self._scada_server() if config.scada.enabled else None
         loops = config.loops
         self.health.expect("fast", 10 * loops.fast_loop_s + 1.0)
         self.health.expect("slow", 5 * loops.slow_cycle_s + 1.0)
@@ -134,13 +136,37 @@ class Daemon:
         self.exit_code = exit_code
         self._stop.set()
 
+    def _scada_server(self) -> ScadaServer:
+        store = self.store
+        meters = (
+            {"grid": lambda: store.snapshot().fresh("meter.grid")} if self.devices.expected.grid_meter else {}
+        )
+        scada = ScadaServer(
+            self.config.scada,
+            self.clock,
+            self.status,
+            self.commands,
+            self.events,
+            errors=self.errors,
+            device=device_info(self.config, self.config.bms.nominal_capacity_wh),
+            meters=meters,
+        )
+        self.core.extra_limits.append(scada.power_limits)
+        return scada
+
+    async def _serve(self) -> None:
+        """Open the status page and the SCADA server; a port that cannot be bound is fatal (OSError)."""
+        await self.status_server.start()
+        if self.scada is not None:
+            await self.scada.start()
+
     async def run(self) -> int:
         try:
-            await self.status_server.start()
+            await self._serve()
         except OSError as exc:
-            status = self.config.status
-            log.critical("cannot serve status on %s:%d: %s", status.host, status.port, exc.strerror or exc)
+            log.critical("cannot open a server port: %s", exc)
             await self._leave_safe()
+            await self._close_servers()
             return 1
         log.info(
             "node %s starting (version %s), status on http://%s:%d/api/status",
@@ -170,8 +196,13 @@ class Daemon:
                 task.cancel()
             await asyncio.gather(*loops, *tasks, stop_wait, return_exceptions=True)
             await self._leave_safe()
-            await self.status_server.close()
+            await self._close_servers()
         return self.exit_code
+
+    async def _close_servers(self) -> None:
+        await self.status_server.close()
+        if self.scada is not None:
+            await self.scada.stop()
 
     async def _leave_safe(self) -> None:
         self.setpoint_w = 0.0

@@ -30,9 +30,9 @@ def build_status(daemon: Daemon) -> dict[str, object]:
         "site_id": daemon.config.identity.site_id,
         "state": core.state.value,
         "mode": daemon.modes.mode.value,
-        "role": cluster["role"],
-        "term": cluster["term"],
-        "leader_id": cluster["leader_id"],
+        "role": "standalone",
+        "term": 0,
+        "leader_id": None,
         "soc_pct": _round(bms.soc_pct if isinstance(bms, BmsReading) else None),
         "battery_power_w": _round(inverter.power_w if isinstance(inverter, InverterReading) else None),
         "setpoint_w": _round(daemon.setpoint_w),
@@ -45,11 +45,26 @@ def build_status(daemon: Daemon) -> dict[str, object]:
         "limiting_source": core.last.limited_by,
         "charge_limit_source": limits.charge_source,
         "discharge_limit_source": limits.discharge_source,
+        "soh_pct": _round(bms.soh_pct if isinstance(bms, BmsReading) else None),
+        "dc_voltage_v": _round(bms.voltage_v if isinstance(bms, BmsReading) else None),
+        "dc_current_a": _round(bms.current_a if isinstance(bms, BmsReading) else None),
+        "cell_voltage_min_v": _round(bms.cell_voltage_min_v if isinstance(bms, BmsReading) else None, 3),
+        "cell_voltage_max_v": _round(bms.cell_voltage_max_v if isinstance(bms, BmsReading) else None, 3),
+        "cell_temp_min_c": _round(bms.cell_temp_min_c if isinstance(bms, BmsReading) else None),
+        "cell_temp_max_c": _round(bms.cell_temp_max_c if isinstance(bms, BmsReading) else None),
         "errors": [e.to_json() for e in core.active_errors()],
         "stale_sources": sorted(s for s in snap.timeouts_s if snap.is_stale(s)),
         "uptime_s": round(daemon.clock.monotonic() - daemon.started_s, 1),
         "version": __version__,
     }
+    # A standalone node is a cluster of one; a clustered node reports the master's view.
+    document.update(
+        nodes_online=1,
+        cluster_soc_pct=document["soc_pct"],
+        cluster_charge_limit_w=document["charge_limit_w"],
+        cluster_discharge_limit_w=document["discharge_limit_w"],
+    )
+    document.update(cluster)
     document.update(daemon.devices.extra_status)
     return document
 

@@ -115,7 +115,9 @@ def test_simulate_runs_and_sigterm_stops_cleanly_at_zero(tmp_path: Path) -> None
     port = free_port()
     site = tmp_path / "site.json"
     base = (ROOT / "config" / "sim" / "single-node.json").read_text()
-    site.write_text(base.replace('"port": 8080', f'"port": {port}'))
+    site.write_text(
+        base.replace('"port": 8080', f'"port": {port}').replace('"port": 15020', f'"port": {free_port()}')
+    )
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [

@@ -18,13 +18,16 @@ CAPACITY_WH = 10_000.0
 
 class ScadaSite:
     def __init__(self, config: SiteConfig, scada: ScadaConfig, tmp_path: Path, **server_args: object) -> None:
+        # This server is built here (with the test's own arguments), not by the daemon's config.
+        features = config.features.model_copy(update={"SCADA": False})
+        config = config.model_copy(update={"features": features, "scada": ScadaConfig()})
         self.node = SimulatedNode(config, tmp_path / "state")
         daemon = self.node.daemon
         self.server = ScadaServer(
             scada, self.node.clock, daemon.status, daemon.commands, daemon.events,
             errors=daemon.errors, device=device_info(config, CAPACITY_WH), **server_args,  # type: ignore[arg-type]
         )
-        daemon.core.extra_limits = self.server.power_limits
+        daemon.core.extra_limits.append(self.server.power_limits)
         self.audits: list[CommandAudit] = []
         daemon.events.subscribe(self._audit, CommandAudit)
         self.client: AsyncModbusTcpClient

@@ -38,7 +38,7 @@ async def test_status_registers_show_the_node(site: ScadaSite) -> None:
     assert battery_w == round(float(status["battery_power_w"]))  # type: ignore[arg-type]
     assert regs[23] == round(float(status["charge_limit_w"]))  # type: ignore[arg-type]
     assert regs[32] == 50000  # 50.000 Hz
-    assert regs[13] == 0xFFFF  # SoH not in the status yet: "not available"
+    assert regs[13] == round(float(status["soh_pct"]) * 10)  # type: ignore[arg-type]
 
 
 async def test_mode_register(site: ScadaSite) -> None:
