@@ -8,6 +8,7 @@ import json
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from sitecontroller import __version__
@@ -54,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="print the raw JSON document")
     status.set_defaults(handler=_status)
 
+    for register in _subsystem_commands():
+        register(sub)
+
     config = sub.add_parser("config", help="site configuration tools")
     config_sub = config.add_subparsers(metavar="ACTION")
     validate = config_sub.add_parser(
@@ -62,6 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("path", type=Path)
     validate.set_defaults(handler=_validate)
     return parser
+
+
+def _subsystem_commands() -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
+    """Each subsystem adds its own tools (can dump, devices scan, gridtest, ...)."""
+    from sitecontroller.bms import cli as bms_cli
+    from sitecontroller.devices import cli as devices_cli
+    from sitecontroller.scada import cli as scada_cli
+    from sitecontroller.scenario import cli as scenario_cli
+
+    return [bms_cli.register, devices_cli.register, scenario_cli.register, scada_cli.register]
 
 
 def _load_or_report(path: Path) -> object:

@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     dump.add_argument("--count", type=int, default=0, help="stop after this many frames (0 = never)")
     dump.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds (0 = never)")
-    dump.set_defaults(func=run_dump)
+    dump.set_defaults(handler=run_dump)
 
 
 def run_dump(args: argparse.Namespace) -> int:

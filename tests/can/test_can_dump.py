@@ -24,7 +24,7 @@ async def test_can_dump_prints_decoded_frames() -> None:
     args = parse(
         ["can", "dump", "--interface", "virtual", "--channel", channel, "--dbc", "cbms", "--count", "3"]
     )
-    assert args.func.__name__ == "run_dump"
+    assert args.handler.__name__ == "run_dump"
     out = io.StringIO()
     task = asyncio.create_task(dump(args, out))
     tx = can.Bus(interface="virtual", channel=channel)
