@@ -13,6 +13,7 @@ from pydantic import Field, model_validator
 from sitecontroller.config.base import StrictModel
 
 NODE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+ENDPOINT_PATTERN = r"^(tcp://[^\s:]+:\d{1,5}|ipc://\S+)$"
 
 
 class ClusterMember(StrictModel):
@@ -20,9 +21,9 @@ class ClusterMember(StrictModel):
 
     node_id: str = Field(pattern=NODE_ID_PATTERN)
     # ROUTER socket for election messages and acknowledgements, e.g. "tcp://10.0.0.11:7101".
-    election_endpoint: str = Field(min_length=6)
+    election_endpoint: str = Field(pattern=ENDPOINT_PATTERN)
     # PUB socket for setpoints (when leader) and this node's state, e.g. "tcp://10.0.0.11:7102".
-    publish_endpoint: str = Field(min_length=6)
+    publish_endpoint: str = Field(pattern=ENDPOINT_PATTERN)
     # Voters elect the master; non-voters follow without voting (keeps quorum at 3 or 5 on big sites).
     voter: bool = True
     # A witness votes but controls no battery (the tie-breaker of a two-node site).

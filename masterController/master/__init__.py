@@ -1,0 +1,1 @@
+"""The master controller: when leader, turns node states into term-stamped setpoints."""

@@ -1,0 +1,1 @@
+"""Cluster membership: node state tracking, offline detection, master tracking (never the quorum)."""

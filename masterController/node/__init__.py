@@ -1,0 +1,1 @@
+"""The node controller: follows the master's setpoints under the setpoint contract."""
