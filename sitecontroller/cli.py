@@ -38,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
     simulate.add_argument("--state-dir", type=Path, default=None, help="default: var/sim/<node id>")
     simulate.add_argument(
+        "--run-dir",
+        type=Path,
+        default=None,
+        help="cluster sites: nodes.json and node states (default var/sim/<site id>)",
+    )
+    simulate.add_argument(
         "--devices",
         choices=["emulated", "direct"],
         default="emulated",
@@ -102,6 +108,12 @@ def _simulate(args: argparse.Namespace) -> int:
     config = _load_or_report(args.site)
     if not isinstance(config, SiteConfig):
         return 1
+    if config.cluster.enabled:
+        from sitecontroller.sim.cluster.site_runner import simulate_cluster
+
+        run_dir = args.run_dir or Path("var/sim") / config.identity.site_id
+        _setup_logging(config, run_dir)
+        return asyncio.run(simulate_cluster(config, run_dir, args.duration))
     state_dir = args.state_dir or Path("var/sim") / config.identity.node_id
     _setup_logging(config, state_dir)
     return asyncio.run(simulate(config, state_dir, args.duration, args.devices))

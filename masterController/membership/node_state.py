@@ -18,3 +18,7 @@ class NodeState:
     mode: str
     health: str
     version: str
+    # Usable energy at SoH 100 %: the master shares power by available energy (SoC balancing).
+    capacity_wh: float = 0.0
+    # Grid power at the site meter (import positive), from the node that owns the meter only.
+    grid_power_w: float | None = None

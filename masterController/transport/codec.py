@@ -16,7 +16,7 @@ from masterController.master.setpoint import RunState, SetpointBatch
 from masterController.membership.node_state import NodeState
 from masterController.raft.messages import Message, MsgKind
 
-WIRE_VERSION = 1
+WIRE_VERSION = 2
 MAX_MESSAGE_BYTES = 64 * 1024
 
 Payload = Message | SetpointBatch | NodeState
@@ -90,11 +90,12 @@ def _decode_setpoint(body: Any) -> SetpointBatch:
 
 
 def _decode_state(body: Any) -> NodeState:
-    numbers = ("soc_pct", "power_w", "max_charge_power_w", "max_discharge_power_w")
+    numbers = ("soc_pct", "power_w", "max_charge_power_w", "max_discharge_power_w", "capacity_wh")
     texts = ("node_id", "mode", "health", "version")
-    _exact_keys(body, {*numbers, *texts}, "state")
+    _exact_keys(body, {*numbers, *texts, "grid_power_w"}, "state")
     values: dict[str, Any] = {k: _number(body, k) for k in numbers}
     values.update({k: _str(body, k) for k in texts})
+    values["grid_power_w"] = None if body["grid_power_w"] is None else _number(body, "grid_power_w")
     return NodeState(**values)
 
 

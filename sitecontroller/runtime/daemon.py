@@ -13,13 +13,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from masterController.cluster_service import ClusterService
 from masterController.control.mode_manager import ModeManager
+from masterController.membership.node_state import NodeState
 from sitecontroller import __version__
 from sitecontroller.config.site import SiteConfig
 from sitecontroller.core.clock import Clock
 from sitecontroller.core.datastore import DataStore
 from sitecontroller.core.events import ErrorChanged, Event, EventBus, ModeChanged, StateChanged
+from sitecontroller.core.readings import BmsReading, InverterReading, MeterReading
 from sitecontroller.drivers.base import BmsSleepControl, DeviceCommandError, InverterDriver, Service
+from sitecontroller.node.cluster_link import ClusterPowerSource, MasterDecision, follow_directive
 from sitecontroller.node.commands import NodeCommands
 from sitecontroller.node.core import ExtraLimits, NodeCore
 from sitecontroller.node.standalone import StandaloneControl
@@ -30,10 +34,10 @@ from sitecontroller.runtime.status import build_status
 from sitecontroller.runtime.status_http import StatusServer
 from sitecontroller.runtime.sysinfo import SysInfo, SysInfoStore
 from sitecontroller.runtime.system_actions import RecordedActions, SystemActions
-from sitecontroller.safety.errors import ErrorHandler
+from sitecontroller.safety.errors import ErrorHandler, Severity
 from sitecontroller.safety.monitor import Expected
 from sitecontroller.scada.server import ScadaServer, device_info
-from sitecontroller.state.machine import Action
+from sitecontroller.state.machine import Action, State
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +101,10 @@ class Daemon:
         )
         devices = self.devices
         self.modes = ModeManager(config.control)
-        self.control = StandaloneControl(self.modes, self.clock)
+        self.cluster = self._cluster_service(state_dir) if config.cluster.enabled else None
+        power_source = (
+            ClusterPowerSource(self.cluster) if self.cluster else StandaloneControl(self.modes, self.clock)
+        )
         self.core = NodeCore(
             config,
             self.clock,
@@ -105,7 +112,7 @@ class Daemon:
             self.errors,
             self.events,
             devices.expected,
-            power_source=self.control,
+            power_source=power_source,
             extra_limits=[devices.extra_limits] if devices.extra_limits else None,
         )
         self.commands = NodeCommands(self.core, self.modes, self.events)
@@ -129,8 +136,50 @@ class Daemon:
     def status(self) -> dict[str, object]:
         return build_status(self)
 
+    def _cluster_service(self, state_dir: Path) -> ClusterService:
+        decide = MasterDecision(self.config, self.modes, self.clock)
+        return ClusterService(
+            self.config.cluster,
+            self.config.identity.node_id,
+            self.clock,
+            state_dir / "cluster",
+            self._node_state,
+            decide,
+        )
+
+    def _node_state(self) -> NodeState:
+        """What this node tells the master: only a node in Run offers power."""
+        snap = self.store.snapshot()
+        bms, inverter, meter = snap.fresh("bms"), snap.fresh("inverter"), snap.fresh("meter.grid")
+        limits = self.core.last.limits
+        running = self.core.state is State.RUN
+        worst = self.errors.worst()
+        return NodeState(
+            node_id=self.config.identity.node_id,
+            soc_pct=bms.soc_pct if isinstance(bms, BmsReading) else 0.0,
+            power_w=inverter.power_w if isinstance(inverter, InverterReading) else 0.0,
+            max_charge_power_w=limits.charge_w if running else 0.0,
+            max_discharge_power_w=limits.discharge_w if running else 0.0,
+            mode=self.core.state.value.lower(),
+            health="ok" if worst is None or worst < Severity.ERROR else "error",
+            version=__version__,
+            capacity_wh=self.config.bms.nominal_capacity_wh,
+            grid_power_w=meter.power_w if isinstance(meter, MeterReading) else None,
+        )
+
     def cluster_status(self) -> dict[str, object]:
-        return {"role": "standalone", "term": 0, "leader_id": None}
+        if self.cluster is None:
+            return {"role": "standalone", "term": 0, "leader_id": None}
+        summary = self.cluster.summary()
+        return {
+            "role": self.cluster.role,
+            "term": self.cluster.term,
+            "leader_id": self.cluster.leader_id,
+            "nodes_online": summary.online_nodes,
+            "cluster_soc_pct": None if summary.mean_soc_pct is None else round(summary.mean_soc_pct, 1),
+            "cluster_charge_limit_w": round(summary.max_charge_power_w, 1),
+            "cluster_discharge_limit_w": round(summary.max_discharge_power_w, 1),
+        }
 
     def request_stop(self, exit_code: int = 0) -> None:
         self.exit_code = exit_code
@@ -175,9 +224,8 @@ class Daemon:
             self.config.status.host,
             self.status_server.port,
         )
-        tasks = [
-            asyncio.create_task(self._supervise(s), name=type(s).__name__) for s in self.devices.services
-        ]
+        services = [*self.devices.services, *([self.cluster] if self.cluster else [])]
+        tasks = [asyncio.create_task(self._supervise(s), name=type(s).__name__) for s in services]
         loops = [
             asyncio.create_task(self._fast_loop(), name="fast-loop"),
             asyncio.create_task(self._slow_loop(), name="slow-loop"),
@@ -192,6 +240,8 @@ class Daemon:
                     self.exit_code = 1
         finally:
             self.notifier.stopping()
+            if self.cluster is not None:
+                await self.cluster.stop()  # a leader hands over before it goes
             for task in [*loops, *tasks, stop_wait]:
                 task.cancel()
             await asyncio.gather(*loops, *tasks, stop_wait, return_exceptions=True)
@@ -248,6 +298,8 @@ class Daemon:
 
     async def slow_step(self) -> None:
         """One slow cycle: mode control and the state machine."""
+        if self.cluster is not None:
+            follow_directive(self.cluster, self.modes, self.core.machine)
         await self._execute(self.core.slow_cycle())
         self.sysinfo.total_runtime_s += self.config.loops.slow_cycle_s
         self.health.beat("slow")

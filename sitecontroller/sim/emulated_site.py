@@ -28,7 +28,7 @@ class SimConfigError(ValueError):
     pass
 
 
-def _inverter_values(site: SitePlant, node: NodePlant) -> PlantValues:
+def inverter_values(site: SitePlant, node: NodePlant) -> PlantValues:
     inv = node.inverter
     state = "fault" if inv.fault else "running" if inv.running else "standby"
     return PlantValues(
@@ -45,13 +45,13 @@ def _inverter_values(site: SitePlant, node: NodePlant) -> PlantValues:
     )
 
 
-def _meter_values(site: SitePlant) -> PlantValues:
+def meter_values(site: SitePlant) -> PlantValues:
     return PlantValues(
         {"power_w": site.grid_power_w, "freq_hz": site.freq_hz, "voltage_v": site.grid.voltage_v}
     )
 
 
-def _on_inverter_command(node: NodePlant, name: str) -> None:
+def on_inverter_command(node: NodePlant, name: str) -> None:
     if name in ("start", "stop"):
         node.inverter.running = name == "start"
     elif name == "reset":
@@ -76,14 +76,14 @@ class EmulatedNode:
         self.bms = BmsEmulator(load_binding(bms.type), lambda: node.battery, self._bus)
         self.inverter = inverter_emulator(
             config.inverter.type,
-            lambda: _inverter_values(site, node),
+            lambda: inverter_values(site, node),
             node.inverter.command,
             node.inverter.max_power_w,
             config.inverter.link.unit,
-            lambda name: _on_inverter_command(node, name),
+            lambda name: on_inverter_command(node, name),
         )
         self.meters: list[RegisterEmulator] = [
-            meter_emulator(m.type, lambda: _meter_values(site), m.link.unit)
+            meter_emulator(m.type, lambda: meter_values(site), m.link.unit)
             for m in config.meters
             if m.role == "grid"
         ]
