@@ -21,9 +21,7 @@ from masterController.membership.node_state import NodeState
 from masterController.membership.summary import cluster_soc_pct
 from sitecontroller.config.site import SiteConfig
 from sitecontroller.core.clock import Clock
-from sitecontroller.core.datastore import Snapshot
-from sitecontroller.node.core import PowerRequest
-from sitecontroller.safety.limiter import Limits
+from sitecontroller.node.core import ControlInputs, PowerRequest
 from sitecontroller.state.machine import Request, RequestRefused, StateMachine
 
 
@@ -76,7 +74,7 @@ class ClusterPowerSource:
     def __init__(self, cluster: ClusterService) -> None:
         self._cluster = cluster
 
-    def __call__(self, snap: Snapshot, now_s: float, limits: Limits) -> PowerRequest:
+    def __call__(self, inputs: ControlInputs) -> PowerRequest:
         lease = self._cluster.current_setpoint()
         if lease is None:
             return PowerRequest(0.0, "no valid master setpoint: safe local mode")

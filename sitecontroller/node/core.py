@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from masterController.grid_support.characteristics import Fcr
+from masterController.grid_support.frequency_response import FrequencyResponse, Share
 from sitecontroller.bms.power_limit import BmsPowerLimiter
 from sitecontroller.config.site import SiteConfig
 from sitecontroller.core.clock import Clock
@@ -35,11 +37,48 @@ class PowerRequest:
     reason: str
 
 
-PowerSource = Callable[[Snapshot, float, Limits], PowerRequest]
+@dataclass(frozen=True, slots=True)
+class ControlInputs:
+    """What a power source decides from, each slow cycle. `service_power_w` is what the fast loop's
+    grid services deliver now: modes control the baseline and must not fight it."""
+
+    snap: Snapshot
+    now_s: float
+    limits: Limits
+    service_power_w: float
+
+
+PowerSource = Callable[[ControlInputs], PowerRequest]
 ExtraLimits = Callable[[Snapshot, float], list[PowerLimit]]
 
 
-def no_power(snap: Snapshot, now_s: float, limits: Limits) -> PowerRequest:
+def measured_freq_hz(snap: Snapshot) -> float | None:
+    """Grid frequency: the site meter's where this node has one, else the inverter's."""
+    for source in ("meter.grid", "inverter"):
+        reading = snap.fresh(source)
+        freq_hz = getattr(reading, "freq_hz", None)
+        if freq_hz is not None:
+            return float(freq_hz)
+    return None
+
+
+def contracted_response(config: SiteConfig) -> FrequencyResponse:
+    """This node's share of each contracted product: the site contract split evenly over the
+    battery nodes (one on a standalone site)."""
+    services = config.control.grid_services
+    nodes = max(1, sum(1 for m in config.cluster.members if not m.witness)) if config.cluster.enabled else 1
+    response = FrequencyResponse(services, max(config.limits.max_discharge_power_w, 1.0))
+    for product, fcr in (
+        (Fcr.N, services.fcrn),
+        (Fcr.D_UP, services.fcrd_up),
+        (Fcr.D_DOWN, services.fcrd_down),
+    ):
+        response.assign(product, Share(fcr.capacity_w / nodes, fcr.energy_wh / nodes))
+    response.assign("ffr", Share(services.ffr.capacity_w / nodes, 0.0))
+    return response
+
+
+def no_power(inputs: ControlInputs) -> PowerRequest:
     return PowerRequest(0.0, "passive")
 
 
@@ -72,6 +111,7 @@ class NodeCore:
         self.extra_limits: list[ExtraLimits] = list(extra_limits or [])
         self.request = PowerRequest(0.0, "starting")
         self.last = LimitedSetpoint(0.0, 0.0, Limits(0.0, 0.0, "none", "none"), "state")
+        self.frequency_response = contracted_response(config)
         self.frequency_offset_w = 0.0
         store.expect(SOURCE_BMS, config.bms.timeout_s)
         store.expect(SOURCE_INVERTER, config.monitor.inverter_timeout_s)
@@ -98,15 +138,25 @@ class NodeCore:
         if self.errors.emergency_stop or not self.machine.power_allowed:
             self._zero(now_s, "emergency_stop" if self.errors.emergency_stop else "state", combine(limits))
             return 0.0, actions
+        self.frequency_offset_w = self._frequency_offset(snap, now_s)
         requested_w = self.request.power_w + self.frequency_offset_w
         limited = self.limiter.apply(requested_w, limits, now_s)
         self._record(limited)
         return limited.power_w, actions
 
+    def _frequency_offset(self, snap: Snapshot, now_s: float) -> float:
+        """Grid services on the locally measured frequency, every tick; no data, no response."""
+        bms = snap.fresh(SOURCE_BMS)
+        freq_hz = measured_freq_hz(snap)
+        if freq_hz is None or not isinstance(bms, BmsReading):
+            return 0.0
+        return self.frequency_response.update(freq_hz, now_s, bms.soc_pct)
+
     def slow_cycle(self) -> tuple[Action, ...]:
         now_s = self.clock.monotonic()
         snap = self.store.snapshot()
-        self.request = self.power_source(snap, now_s, combine(self._limits(snap, now_s)))
+        limits = combine(self._limits(snap, now_s))
+        self.request = self.power_source(ControlInputs(snap, now_s, limits, self.frequency_offset_w))
         self.machine.idle(abs(self.request.power_w) < ZERO_POWER_W, now_s)
         return self._step_machine(snap, now_s)
 

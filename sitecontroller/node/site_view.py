@@ -8,7 +8,9 @@ from sitecontroller.core.readings import BmsReading, InverterReading, MeterReadi
 from sitecontroller.safety.limiter import Limits
 
 
-def site_snapshot(snap: Snapshot, limits: Limits, wall_s: float) -> SiteSnapshot | None:
+def site_snapshot(
+    snap: Snapshot, limits: Limits, wall_s: float, service_power_w: float
+) -> SiteSnapshot | None:
     """None when the battery is unknown: no mode may decide without it."""
     bms = snap.fresh("bms")
     if not isinstance(bms, BmsReading):
@@ -41,6 +43,7 @@ def site_snapshot(snap: Snapshot, limits: Limits, wall_s: float) -> SiteSnapshot
         grid_freq_hz=50.0 if freq_hz is None else freq_hz,
         grid_voltage_v=230.0 if voltage_v is None else voltage_v,
         meter_valid=isinstance(meter, MeterReading),
+        service_power_w=service_power_w,
     )
 
 

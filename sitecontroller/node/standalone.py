@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from masterController.control.mode_manager import ControlOutput, ModeManager
 from sitecontroller.core.clock import Clock
-from sitecontroller.core.datastore import Snapshot
-from sitecontroller.node.core import PowerRequest
+from sitecontroller.node.core import ControlInputs, PowerRequest
 from sitecontroller.node.site_view import site_snapshot
-from sitecontroller.safety.limiter import Limits
 
 
 class StandaloneControl:
@@ -16,8 +14,8 @@ class StandaloneControl:
         self._clock = clock
         self.last: ControlOutput | None = None
 
-    def __call__(self, snap: Snapshot, now_s: float, limits: Limits) -> PowerRequest:
-        view = site_snapshot(snap, limits, self._clock.wall())
+    def __call__(self, inputs: ControlInputs) -> PowerRequest:
+        view = site_snapshot(inputs.snap, inputs.limits, self._clock.wall(), inputs.service_power_w)
         if view is None:
             return PowerRequest(0.0, "no valid battery data")
         self.last = self.manager.step(view)

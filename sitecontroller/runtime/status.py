@@ -37,6 +37,7 @@ def build_status(daemon: Daemon) -> dict[str, object]:
         "battery_power_w": _round(inverter.power_w if isinstance(inverter, InverterReading) else None),
         "setpoint_w": _round(daemon.setpoint_w),
         "requested_w": _round(core.request.power_w),
+        "frequency_response_w": _round(core.frequency_offset_w),
         "request_reason": core.request.reason,
         "grid_power_w": _round(meter.power_w if isinstance(meter, MeterReading) else None),
         "frequency_hz": _round(frequency_hz, 3),
