@@ -76,12 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _subsystem_commands() -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
     """Each subsystem adds its own tools (can dump, devices scan, gridtest, ...)."""
+    from masterController.transport import keygen_cli
     from sitecontroller.bms import cli as bms_cli
     from sitecontroller.devices import cli as devices_cli
     from sitecontroller.scada import cli as scada_cli
     from sitecontroller.scenario import cli as scenario_cli
 
-    return [bms_cli.register, devices_cli.register, scenario_cli.register, scada_cli.register]
+    return [
+        bms_cli.register,
+        devices_cli.register,
+        scenario_cli.register,
+        scada_cli.register,
+        keygen_cli.register,
+    ]
 
 
 def _load_or_report(path: Path) -> object:

@@ -119,7 +119,9 @@ def test_codec_round_trips_and_refuses_anything_off_schema() -> None:
     msg = Message(MsgKind.PRE_VOTE, "n0", "n1", 5)
     batch = SetpointBatch(1, "n0", 3, 400, 1, RunState.SLEEP, {"n1": -250.0})
     state = NodeState("n1", 12.5, -100.0, 2e3, 3e3, "run", "ok", "0.1")
-    meter_owner = NodeState("n2", 40.0, 0.0, 2e3, 3e3, "run", "ok", "0.1", capacity_wh=1e4, grid_power_w=-512.5)
+    meter_owner = NodeState(
+        "n2", 40.0, 0.0, 2e3, 3e3, "run", "ok", "0.1", capacity_wh=1e4, grid_power_w=-512.5
+    )
     for payload in (msg, batch, state, meter_owner):
         assert decode(encode(payload)) == payload
     good = json.loads(encode(batch))

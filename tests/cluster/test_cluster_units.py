@@ -188,10 +188,10 @@ def test_keygen_cli_writes_private_secrets_and_refuses_overwrite(tmp_path: Path)
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())
     args = parser.parse_args(["cluster-keygen", "--keys-dir", str(tmp_path), "n0", "n1"])
-    assert args.func(args) == 0
+    assert args.handler(args) == 0
     assert (tmp_path / "n1.key").exists() and (tmp_path / "n0.key_secret").stat().st_mode & 0o077 == 0
     with pytest.raises(SystemExit, match="refusing"):
-        args.func(args)
+        args.handler(args)
 
 
 def test_config_defaults_are_standalone_and_bad_timing_is_refused() -> None:
