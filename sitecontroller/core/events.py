@@ -65,6 +65,14 @@ class GridFormingChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterChanged(Event):
+    """Role changes of this node and members going online/offline, as the cluster service saw them."""
+
+    kind: str
+    details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class ErrorChanged(Event):
     error_id: str
     severity: str

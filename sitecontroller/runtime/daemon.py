@@ -20,7 +20,14 @@ from sitecontroller import __version__
 from sitecontroller.config.site import SiteConfig
 from sitecontroller.core.clock import Clock
 from sitecontroller.core.datastore import DataStore
-from sitecontroller.core.events import ErrorChanged, Event, EventBus, ModeChanged, StateChanged
+from sitecontroller.core.events import (
+    ClusterChanged,
+    ErrorChanged,
+    Event,
+    EventBus,
+    ModeChanged,
+    StateChanged,
+)
 from sitecontroller.core.readings import BmsReading, InverterReading, MeterReading
 from sitecontroller.drivers.base import BmsSleepControl, DeviceCommandError, InverterDriver, Service
 from sitecontroller.node.cluster_link import ClusterPowerSource, MasterDecision, follow_directive
@@ -145,7 +152,15 @@ class Daemon:
             state_dir / "cluster",
             self._node_state,
             decide,
+            recorder=self._cluster_event,
         )
+
+    def _cluster_event(self, record: dict[str, object]) -> None:
+        """Role and membership changes go on the bus (telemetry, log); the rest is election detail."""
+        kind = str(record.get("ev"))
+        if kind in ("role", "member"):
+            details = {k: v for k, v in record.items() if k not in ("t", "ev")}
+            self.events.publish(ClusterChanged(self.clock.wall(), kind, details))
 
     def _node_state(self) -> NodeState:
         """What this node tells the master: only a node in Run offers power."""
@@ -300,6 +315,7 @@ class Daemon:
         """One slow cycle: mode control and the state machine."""
         if self.cluster is not None:
             follow_directive(self.cluster, self.modes, self.core.machine)
+            self.sysinfo.raft_term = self.cluster.term
         await self._execute(self.core.slow_cycle())
         self.sysinfo.total_runtime_s += self.config.loops.slow_cycle_s
         self.health.beat("slow")
@@ -381,6 +397,8 @@ class Daemon:
                 event.source,
                 event.text,
             )
+        elif isinstance(event, ClusterChanged):
+            log.info("cluster %s: %s", event.kind, event.details)
         elif isinstance(event, ModeChanged):
             log.info("mode %s -> %s: %s", event.old, event.new, event.cause)
         else:
