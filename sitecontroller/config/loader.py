@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import json5
 from pydantic import ValidationError
 
 from sitecontroller.config.site import SiteConfig
+from sitecontroller.core import jsonc
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +32,7 @@ class ConfigError(ValueError):
 def parse_text(text: str, origin: str = "") -> Any:
     """JSON with comments and trailing commas (JSON5), as people edit it."""
     try:
-        return json5.loads(text)
+        return jsonc.loads(text)
     except ValueError as exc:
         raise ConfigError([Problem("", f"not valid JSON: {exc}")], origin) from exc
 

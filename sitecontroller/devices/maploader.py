@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sitecontroller.devices import jsonc
+from sitecontroller.core import jsonc
 from sitecontroller.devices.regmap import RegisterMap
 
 MAP_KINDS = ("inverter", "meter")

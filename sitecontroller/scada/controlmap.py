@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from sitecontroller.devices import jsonc
+from sitecontroller.core import jsonc
 from sitecontroller.devices.regmap import MapModel, Point
 
 DEFAULT_MAP = Path(__file__).resolve().parents[2] / "config" / "scada" / "control_map.json"

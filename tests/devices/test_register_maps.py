@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from sitecontroller.config.devices import ModbusLink
-from sitecontroller.devices import jsonc, mapdoc
+from sitecontroller.core import jsonc
+from sitecontroller.devices import mapdoc
 from sitecontroller.devices.cli import register
 from sitecontroller.devices.maploader import MapError, all_maps, load_map_file
 from sitecontroller.devices.readplan import plan_reads

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from sitecontroller.config.devices import ClimateConfig, ClimateParameters
-from sitecontroller.devices import jsonc
+from sitecontroller.core import jsonc
 from sitecontroller.devices.maploader import DEFAULT_MAP_DIR
 
 PRESETS_FILE = DEFAULT_MAP_DIR / "climate_presets.json"
