@@ -120,7 +120,7 @@ def main() -> int:
         [
             sys.executable,
             "-m",
-            "sitecontroller.cloud.cli",
+            "sitecontroller.cli",
             "cloud-agent",
             "--state-dir",
             str(work / "state"),

@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="emulated",
         help="emulated: BMS over CAN, inverter and meter over Modbus TCP (default); direct: in-process",
     )
+    simulate.add_argument(
+        "--cloud",
+        choices=["off", "local"],
+        default="off",
+        help="local: start Mosquitto + the hub emulator here and send telemetry to it (telemetry.jsonl)",
+    )
     simulate.set_defaults(handler=_simulate)
 
     run = sub.add_parser("run", help="run the node daemon on a real site (what systemd starts)")
@@ -78,6 +84,7 @@ def _subsystem_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Each subsystem adds its own tools (can dump, devices scan, gridtest, ...)."""
     from masterController.transport import keygen_cli
     from sitecontroller.bms import cli as bms_cli
+    from sitecontroller.cloud import cli as cloud_cli
     from sitecontroller.devices import cli as devices_cli
     from sitecontroller.scada import cli as scada_cli
     from sitecontroller.scenario import cli as scenario_cli
@@ -88,6 +95,7 @@ def _subsystem_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
         scenario_cli.register,
         scada_cli.register,
         keygen_cli.register,
+        cloud_cli.register,
     ]
 
 
@@ -123,7 +131,7 @@ def _simulate(args: argparse.Namespace) -> int:
         return asyncio.run(simulate_cluster(config, run_dir, args.duration))
     state_dir = args.state_dir or Path("var/sim") / config.identity.node_id
     _setup_logging(config, state_dir)
-    return asyncio.run(simulate(config, state_dir, args.duration, args.devices))
+    return asyncio.run(simulate(config, state_dir, args.duration, args.devices, args.cloud == "local"))
 
 
 def _run(args: argparse.Namespace) -> int:

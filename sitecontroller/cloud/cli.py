@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p = subparsers.add_parser("hub-emulator", help="local IoT Hub: Mosquitto (TLS) + hub emulator")
     p.add_argument("--work-dir", type=Path, required=True)
     p.add_argument("--device-id", default="site-controller")
-    p.set_defaults(func=_hub_emulator)
+    p.set_defaults(handler=_hub_emulator)
 
     p = subparsers.add_parser("cloud-agent", help="run only the cloud link (placeholder status)")
     p.add_argument("--state-dir", type=Path, required=True)
@@ -29,16 +29,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="CloudConfig as JSON (connection string may come from the environment)",
         default='{"enabled": true}',
     )
-    p.set_defaults(func=_cloud_agent)
+    p.set_defaults(handler=_cloud_agent)
 
     p = subparsers.add_parser("cloud-schemas", help="write the telemetry JSON schemas")
     p.add_argument("--out", type=Path, default=Path("docs/cloud"))
-    p.set_defaults(func=_cloud_schemas)
+    p.set_defaults(handler=_cloud_schemas)
 
     p = subparsers.add_parser("ota-keygen", help="make an Ed25519 signing key pair for artifacts")
     p.add_argument("--private", type=Path, required=True)
     p.add_argument("--public", type=Path, required=True)
-    p.set_defaults(func=_ota_keygen)
+    p.set_defaults(handler=_ota_keygen)
 
     p = subparsers.add_parser("ota-sign", help="write the signed manifest for an artifact file")
     p.add_argument("artifact", type=Path)
@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     p.add_argument("--version", required=True)
     p.add_argument("--force", action="store_true", help="allow installing below the installed version")
-    p.set_defaults(func=_ota_sign)
+    p.set_defaults(handler=_ota_sign)
 
 
 def _hub_emulator(args: argparse.Namespace) -> int:
@@ -118,14 +118,3 @@ def _ota_sign(args: argparse.Namespace) -> int:
         json.dumps({"manifest": manifest.model_dump(), "signature": sign_manifest(key, manifest)}, indent=1)
     )
     return 0
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(prog="sitecontroller-cloud")
-    register(parser.add_subparsers(required=True))
-    args = parser.parse_args()
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -13,10 +13,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from masterController.cluster_service import ClusterService
 from masterController.control.mode_manager import ModeManager
 from masterController.membership.node_state import NodeState
 from sitecontroller import __version__
+from sitecontroller.cloud.service import CloudService
+from sitecontroller.cloud.site_params import ValidatedSiteParameters
+from sitecontroller.config.cache import ParameterCache
+from sitecontroller.config.loader import validate_site
 from sitecontroller.config.site import SiteConfig
 from sitecontroller.core.clock import Clock
 from sitecontroller.core.datastore import DataStore
@@ -37,7 +43,7 @@ from sitecontroller.node.standalone import StandaloneControl
 from sitecontroller.runtime.error_store import ErrorStore
 from sitecontroller.runtime.health import HealthGate
 from sitecontroller.runtime.notify import SystemdNotifier
-from sitecontroller.runtime.status import build_status
+from sitecontroller.runtime.status import build_status, device_readings
 from sitecontroller.runtime.status_http import StatusServer
 from sitecontroller.runtime.sysinfo import SysInfo, SysInfoStore
 from sitecontroller.runtime.system_actions import RecordedActions, SystemActions
@@ -54,6 +60,8 @@ SHUTDOWN_TIMEOUT_S = 3.0
 SYSINFO_SAVE_EVERY_S = 60.0
 SETPOINT_DEADBAND_W = 1.0
 SETPOINT_REFRESH_S = 1.0
+# The last good site parameters (from the file or a twin patch), in the state directory.
+PARAMETERS_FILE = "parameters.json"
 
 
 @dataclass
@@ -124,6 +132,8 @@ class Daemon:
         )
         self.commands = NodeCommands(self.core, self.modes, self.events)
         self.scada = self._scada_server() if config.scada.enabled else None
+        self.parameter_cache = ParameterCache(state_dir / PARAMETERS_FILE)
+        self.cloud = self._cloud_service(state_dir) if config.cloud.enabled else None
         loops = config.loops
         self.health.expect("fast", 10 * loops.fast_loop_s + 1.0)
         self.health.expect("slow", 5 * loops.slow_cycle_s + 1.0)
@@ -218,6 +228,29 @@ class Daemon:
         self.core.extra_limits.append(scada.power_limits)
         return scada
 
+    def _cloud_service(self, state_dir: Path) -> CloudService:
+        params = ValidatedSiteParameters(validate_site, self.config, on_applied=self._parameters_applied)
+        return CloudService(
+            self.config.cloud,
+            self.config.identity.node_id,
+            self.clock,
+            state_dir,
+            self.status,
+            self.commands,
+            self.events,
+            params,
+            snapshot_provider=lambda: device_readings(self),
+            version=__version__,
+        )
+
+    def _parameters_applied(self, parameters: BaseModel, version: int | None) -> None:
+        """A valid twin patch: kept as the last good parameters, in force from the next start, which
+        is requested now and carried out by the state machine once the inverter is at 0 W."""
+        assert isinstance(parameters, SiteConfig)
+        self.parameter_cache.save(parameters)
+        result = self.commands.request_state("Restart", "cloud")
+        log.warning("site parameters version %s applied from the twin; restart: %s", version, result.message)
+
     async def _serve(self) -> None:
         """Open the status page and the SCADA server; a port that cannot be bound is fatal (OSError)."""
         await self.status_server.start()
@@ -239,7 +272,7 @@ class Daemon:
             self.config.status.host,
             self.status_server.port,
         )
-        services = [*self.devices.services, *([self.cluster] if self.cluster else [])]
+        services = [*self.devices.services, *(s for s in (self.cluster, self.cloud) if s is not None)]
         tasks = [asyncio.create_task(self._supervise(s), name=type(s).__name__) for s in services]
         loops = [
             asyncio.create_task(self._fast_loop(), name="fast-loop"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, is_dataclass
+from enum import Enum
 from typing import TYPE_CHECKING
 
 from sitecontroller import __version__
@@ -66,8 +68,35 @@ def build_status(daemon: Daemon) -> dict[str, object]:
         cluster_discharge_limit_w=document["discharge_limit_w"],
     )
     document.update(cluster)
+    document["cloud"] = daemon.cloud.link_status() if daemon.cloud is not None else {"state": "disabled"}
     document.update(daemon.devices.extra_status)
     return document
+
+
+def device_readings(daemon: Daemon) -> dict[str, object]:
+    """Every fresh device reading as JSON (telemetry): BMS, inverter, meters, inputs, sensors, climate."""
+    snap = daemon.store.snapshot()
+    return {
+        source: _jsonable(value)
+        for source in sorted(snap.readings)
+        if (value := snap.fresh(source)) is not None
+    }
+
+
+def _jsonable(value: object) -> object:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, frozenset | set):
+        return sorted(_jsonable(v) for v in value)  # type: ignore[type-var]
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:

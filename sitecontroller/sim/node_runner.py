@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Literal
 
+from sitecontroller.cloud.local import start_local_cloud
 from sitecontroller.config.site import SiteConfig
 from sitecontroller.core.clock import SystemClock
 from sitecontroller.runtime.daemon import Daemon, DeviceFactory
@@ -38,7 +39,33 @@ async def _devices(
         await emulated.stop()
 
 
-async def simulate(config: SiteConfig, state_dir: Path, duration_s: float | None, mode: DeviceMode) -> int:
+@contextlib.asynccontextmanager
+async def _cloud(config: SiteConfig, state_dir: Path, local: bool) -> AsyncIterator[SiteConfig]:
+    """With `local`: Mosquitto and the hub emulator on this machine, and the node pointed at them."""
+    if not local:
+        yield config
+        return
+    connection_string, ca_file, stop = await start_local_cloud(
+        state_dir / "local-cloud", config.identity.node_id
+    )
+    cloud = config.cloud.model_copy(
+        update={"enabled": True, "connection_string": connection_string, "server_ca_file": str(ca_file)}
+    )
+    features = config.features.model_copy(update={"CLOUD": True})
+    try:
+        yield config.model_copy(update={"cloud": cloud, "features": features})
+    finally:
+        await stop()
+
+
+async def simulate(
+    config: SiteConfig, state_dir: Path, duration_s: float | None, mode: DeviceMode, local_cloud: bool = False
+) -> int:
+    async with _cloud(config, state_dir, local_cloud) as config_with_cloud:
+        return await _simulate(config_with_cloud, state_dir, duration_s, mode)
+
+
+async def _simulate(config: SiteConfig, state_dir: Path, duration_s: float | None, mode: DeviceMode) -> int:
     clock = SystemClock()
     site = SitePlant(config.simulation, [config.identity.node_id])
     async with _devices(config, site, clock, mode) as (node_config, factory):

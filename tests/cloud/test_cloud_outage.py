@@ -107,7 +107,7 @@ def test_kill_9_during_drain_loses_nothing_committed(private_hub: Any, tmp_path:
     command = [
         sys.executable,
         "-m",
-        "sitecontroller.cloud.cli",
+        "sitecontroller.cli",
         "cloud-agent",
         "--state-dir",
         str(state_dir),

@@ -207,13 +207,13 @@ def test_ota_cli_signs_manifests_the_node_accepts(tmp_path: Path, capsys: pytest
     keys = parser.parse_args(
         ["ota-keygen", "--private", str(tmp_path / "k.pem"), "--public", str(tmp_path / "k.pub")]
     )
-    assert keys.func(keys) == 0
+    assert keys.handler(keys) == 0
     artifact = tmp_path / "bms.dbc"
     artifact.write_text('VERSION ""\n')
     sign = parser.parse_args(
         ["ota-sign", str(artifact), "--key", str(tmp_path / "k.pem"), "--type", "bms_dbc", "--version", "1.0"]
     )
-    assert sign.func(sign) == 0
+    assert sign.handler(sign) == 0
     offer = json.loads(capsys.readouterr().out)
     manifest = verify_manifest(load_public_key(tmp_path / "k.pub"), offer["manifest"], offer["signature"])
     assert manifest.size_bytes == artifact.stat().st_size and manifest.artifact_type == "bms_dbc"
