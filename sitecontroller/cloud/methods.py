@@ -17,17 +17,19 @@ from sitecontroller.cloud.ota.installer import CONFIG_TYPES, SOFTWARE_TYPES, Art
 from sitecontroller.cloud.site_params import SiteParameters
 from sitecontroller.cloud.twin import lists_from_maps
 from sitecontroller.config.base import StrictModel
+from sitecontroller.config.control import ModeName
 from sitecontroller.config.loader import merge_patch
 from sitecontroller.runtime.commands import CommandResult, CommandSink
 
 ORIGIN = "cloud"
 MODES = {
-    "GoToMode_SelfConsumption": "SelfConsumption",
-    "GoToMode_LoadMatching": "LoadMatching",
-    "GoToMode_ExternalControl": "ExternalControl",
-    "GoToMode_CostSaving": "CostSaving",
-    "GoToMode_ChargeOnly": "ChargeOnly",
-    "GoToMode_GridForming": "GridForming",
+    "GoToMode_SelfConsumption": ModeName.SELF_CONSUMPTION.value,
+    "GoToMode_LoadMatching": ModeName.LOAD_MATCHING.value,
+    "GoToMode_ExternalControl": ModeName.EXTERNAL_CONTROL.value,
+    "GoToMode_CostSaving": ModeName.COST_SAVING.value,
+    "GoToMode_ChargeOnly": ModeName.CHARGE_ONLY.value,
+    # Grid forming is the backup mode: islanding on grid loss with the inverter forming the grid.
+    "GoToMode_GridForming": ModeName.BACKUP.value,
 }
 STATES = {"GoToState_Idling": "Sleep", "GoToState_Running": "Run"}
 

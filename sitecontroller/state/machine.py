@@ -74,6 +74,8 @@ class _Memory:
     entered_s: float = 0.0
     idle_since_s: float | None = None
     cause_clear_since_s: float | None = None
+    # Sleep that an operator asked for is kept until Run is asked for; idle sleep ends on demand.
+    sleep_held: bool = False
     pending: dict[Request, str] = field(default_factory=dict)
 
 
@@ -85,6 +87,7 @@ class Transition:
     sources: frozenset[State]
     target: State
     guard: Guard
+    holds_sleep: bool = False
 
 
 def _critical(i: Inputs, m: _Memory, p: StatePolicy) -> str | None:
@@ -120,7 +123,7 @@ def _wake(i: Inputs, m: _Memory, p: StatePolicy) -> str | None:
         return None  # waking waits for valid BMS data
     if Request.RUN in m.pending:
         return _requested(Request.RUN)(i, m, p)
-    return "power demanded" if i.power_demanded else None
+    return "power demanded" if i.power_demanded and not m.sleep_held else None
 
 
 def _leave_error(i: Inputs, m: _Memory, p: StatePolicy) -> str | None:
@@ -158,11 +161,11 @@ TABLE: tuple[Transition, ...] = (
     Transition(frozenset({S.INIT}), S.RUN, _init_done),
     Transition(frozenset({S.INIT}), S.ERROR, _init_timed_out),
     Transition(frozenset({S.RUN, S.SLEEP}), S.MAINTENANCE, _requested(Request.MAINTENANCE)),
-    Transition(frozenset({S.RUN}), S.SLEEP, _requested(Request.SLEEP)),
+    Transition(frozenset({S.RUN}), S.SLEEP, _requested(Request.SLEEP), holds_sleep=True),
     Transition(frozenset({S.RUN}), S.SLEEP, _idle_long_enough),
     Transition(frozenset({S.SLEEP}), S.RUN, _wake),
     Transition(frozenset({S.MAINTENANCE}), S.RUN, _leave_maintenance(Request.RUN)),
-    Transition(frozenset({S.MAINTENANCE}), S.SLEEP, _leave_maintenance(Request.SLEEP)),
+    Transition(frozenset({S.MAINTENANCE}), S.SLEEP, _leave_maintenance(Request.SLEEP), holds_sleep=True),
     Transition(frozenset({S.ERROR}), S.INIT, _leave_error),
 )
 
@@ -244,15 +247,16 @@ class StateMachine:
                 continue
             cause = transition.guard(inputs, memory, self._policy)
             if cause is not None:
-                return self._enter(transition.target, cause, inputs)
+                return self._enter(transition, cause, inputs)
         self._drop_served_requests()
         return StepResult(self._state)
 
-    def _enter(self, target: State, cause: str, inputs: Inputs) -> StepResult:
+    def _enter(self, transition: Transition, cause: str, inputs: Inputs) -> StepResult:
+        target = transition.target
         old = self._state
         actions = EXIT_ACTIONS.get(old, ()) + ENTRY_ACTIONS.get(target, ())
         self._state = target
-        self._memory = _Memory(entered_s=inputs.now_s)
+        self._memory = _Memory(entered_s=inputs.now_s, sleep_held=transition.holds_sleep)
         result = StepResult(target, (Change(old, target, cause),), actions)
         if target in _FINAL_ACTION and inputs.inverter_at_zero:
             finished = self._finish(inputs)

@@ -14,16 +14,16 @@ GOOD: list[tuple[str, Any, tuple[str, tuple[Any, ...]]]] = [
     ("GoToState_Running", {}, ("request_state", ("Run", "cloud"))),
     ("Restart_Device", None, ("request_state", ("Restart", "cloud"))),
     ("Restart_Device", {"reboot": True}, ("request_state", ("Reboot", "cloud"))),
-    ("GoToMode_SelfConsumption", None, ("request_mode", ("SelfConsumption", "cloud", None))),
-    ("GoToMode_LoadMatching", {}, ("request_mode", ("LoadMatching", "cloud", None))),
-    ("GoToMode_ExternalControl", None, ("request_mode", ("ExternalControl", "cloud", None))),
+    ("GoToMode_SelfConsumption", None, ("request_mode", ("self_consumption", "cloud", None))),
+    ("GoToMode_LoadMatching", {}, ("request_mode", ("load_matching", "cloud", None))),
+    ("GoToMode_ExternalControl", None, ("request_mode", ("external_control", "cloud", None))),
     (
         "GoToMode_CostSaving",
         {"price_schedule": {"0": 0.1}},
-        ("request_mode", ("CostSaving", "cloud", {"price_schedule": {"0": 0.1}})),
+        ("request_mode", ("cost_saving", "cloud", {"price_schedule": {"0": 0.1}})),
     ),
-    ("GoToMode_ChargeOnly", None, ("request_mode", ("ChargeOnly", "cloud", None))),
-    ("GoToMode_GridForming", None, ("request_mode", ("GridForming", "cloud", None))),
+    ("GoToMode_ChargeOnly", None, ("request_mode", ("charge_only", "cloud", None))),
+    ("GoToMode_GridForming", None, ("request_mode", ("backup", "cloud", None))),
     ("ResetErrors", None, ("reset_errors", ("cloud",))),
     (
         "Set_ExternalSetpoint",
@@ -73,7 +73,7 @@ async def test_every_method_with_good_and_bad_payloads(start_node: Any) -> None:
 
 async def test_state_machine_refusal_is_409_and_failure_500(start_node: Any) -> None:
     node = await start_node()
-    node.commands.answers["request_mode:GridForming"] = CommandResult(409, "grid forming needs state Run")
+    node.commands.answers["request_mode:backup"] = CommandResult(409, "grid forming needs state Run")
     node.commands.answers["reset_errors"] = CommandResult(500, "BMS did not acknowledge")
     assert await call(node, "GoToMode_GridForming", None) == (
         409,

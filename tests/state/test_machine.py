@@ -101,13 +101,22 @@ def test_run_sleeps_after_idle_time_and_not_before() -> None:
     assert {Action.ZERO_POWER, Action.STOP_INVERTER, Action.BMS_SLEEP} <= set(result.actions)
 
 
-def test_sleep_request_and_wake_on_demand_waits_for_valid_bms() -> None:
-    m = machine_in(State.SLEEP)
+def test_idle_sleep_wakes_on_demand_once_the_bms_is_valid() -> None:
+    m = machine_in(State.RUN)
+    m.idle(True, 0.0)
+    assert m.step(Inputs(900.0, **READY)).state is State.SLEEP
     assert m.step(Inputs(2.0, devices_ready=True, bms_valid=False, power_demanded=True)).state is State.SLEEP
     result = m.step(Inputs(3.0, **READY, power_demanded=True))
     assert result.state is State.RUN
     assert result.changes[0].cause == "power demanded"
     assert Action.BMS_WAKE in result.actions
+
+
+def test_requested_sleep_holds_against_demand_until_run_is_requested() -> None:
+    m = machine_in(State.SLEEP)
+    assert m.step(Inputs(2.0, **READY, power_demanded=True)).state is State.SLEEP
+    m.request(Request.RUN, "operator")
+    assert m.step(Inputs(3.0, **READY, power_demanded=True)).state is State.RUN
 
 
 def test_run_request_wakes_from_sleep_once_bms_is_valid() -> None:
