@@ -20,6 +20,7 @@ from masterController.control.mode_manager import ModeManager
 from masterController.membership.node_state import NodeState
 from sitecontroller import __version__
 from sitecontroller.cloud.service import CloudService
+from sitecontroller.cloud.telemetry import CLUSTER_STATE_EVENT
 from sitecontroller.cloud.site_params import ValidatedSiteParameters
 from sitecontroller.config.cache import ParameterCache
 from sitecontroller.config.loader import validate_site
@@ -171,6 +172,9 @@ class Daemon:
         if kind in ("role", "member"):
             details = {k: v for k, v in record.items() if k not in ("t", "ev")}
             self.events.publish(ClusterChanged(self.clock.wall(), kind, details))
+            if self.cloud is not None and self.cluster is not None and self.cluster.role == "leader":
+                # The master speaks for the cluster: the site's view after every change.
+                self.cloud.record(CLUSTER_STATE_EVENT, {"change": kind, **details, **self.cluster_status()})
 
     def _node_state(self) -> NodeState:
         """What this node tells the master: only a node in Run offers power."""
