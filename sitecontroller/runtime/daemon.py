@@ -20,8 +20,8 @@ from masterController.control.mode_manager import ModeManager
 from masterController.membership.node_state import NodeState
 from sitecontroller import __version__
 from sitecontroller.cloud.service import CloudService
-from sitecontroller.cloud.telemetry import CLUSTER_STATE_EVENT
 from sitecontroller.cloud.site_params import ValidatedSiteParameters
+from sitecontroller.cloud.telemetry import CLUSTER_STATE_EVENT
 from sitecontroller.config.cache import ParameterCache
 from sitecontroller.config.loader import validate_site
 from sitecontroller.config.site import SiteConfig
