@@ -30,6 +30,9 @@ class ClusterMember(StrictModel):
     witness: bool = False
     # IP of the LAN interface that carries multicast node states (only for transport "epgm").
     lan_ip: str = ""
+    # Where this node's SCADA server listens ("host:port"), for followers forwarding SCADA writes to
+    # the master. Empty: the election endpoint's host with the site's scada.port.
+    scada_endpoint: str = Field(default="", pattern=r"^$|^[A-Za-z0-9.\-]+:\d{1,5}$")
 
     @model_validator(mode="after")
     def _witness_votes(self) -> ClusterMember:

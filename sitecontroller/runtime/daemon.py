@@ -50,6 +50,7 @@ from sitecontroller.runtime.sysinfo import SysInfo, SysInfoStore
 from sitecontroller.runtime.system_actions import RecordedActions, SystemActions
 from sitecontroller.safety.errors import ErrorHandler, Severity
 from sitecontroller.safety.monitor import Expected
+from sitecontroller.scada.forward import MasterForwarder
 from sitecontroller.scada.server import ScadaServer, device_info
 from sitecontroller.state.machine import Action, State
 
@@ -219,6 +220,7 @@ class Daemon:
         meters = (
             {"grid": lambda: store.snapshot().fresh("meter.grid")} if self.devices.expected.grid_meter else {}
         )
+        cluster = self.cluster
         scada = ScadaServer(
             self.config.scada,
             self.clock,
@@ -228,6 +230,9 @@ class Daemon:
             errors=self.errors,
             device=device_info(self.config, self.config.bms.nominal_capacity_wh),
             meters=meters,
+            forward_write=None
+            if cluster is None
+            else MasterForwarder(lambda: cluster.leader_id, scada_endpoints(self.config)),
         )
         self.core.extra_limits.append(scada.power_limits)
         return scada
@@ -440,6 +445,19 @@ class Daemon:
             log.info("mode %s -> %s: %s", event.old, event.new, event.cause)
         else:
             log.debug("event %s", event)
+
+
+def scada_endpoints(config: SiteConfig) -> dict[str, tuple[str, int]]:
+    """Each member's SCADA server: as configured, else its election host with the site's SCADA port."""
+    endpoints = {}
+    for member in config.cluster.members:
+        if member.scada_endpoint:
+            host, _, port = member.scada_endpoint.rpartition(":")
+            endpoints[member.node_id] = (host, int(port))
+        else:
+            host = member.election_endpoint.split("://", 1)[-1].rsplit(":", 1)[0]
+            endpoints[member.node_id] = (host, config.scada.port)
+    return endpoints
 
 
 async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float, period_s: float) -> float:

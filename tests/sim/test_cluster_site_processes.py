@@ -5,6 +5,7 @@ A real-process test: it waits (bounded) for processes and sockets, never for sim
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pymodbus.client import AsyncModbusTcpClient
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +33,7 @@ def free_ports(count: int) -> list[int]:
     return ports
 
 
-def cluster_site(tmp_path: Path) -> Path:
+def cluster_site(tmp_path: Path) -> tuple[Path, int]:
     """config/sim/cluster-3.json on free ports (status, SCADA and the cluster endpoints)."""
     text = (ROOT / "config" / "sim" / "cluster-3.json").read_text()
     status_base, scada_base = free_ports(2)
@@ -44,7 +46,7 @@ def cluster_site(tmp_path: Path) -> Path:
         text = text.replace(f"127.0.0.1:{fixed}", f"127.0.0.1:{port}")
     site = tmp_path / "cluster.json"
     site.write_text(text)
-    return site
+    return site, scada_base
 
 
 def status(url: str) -> dict[str, object] | None:
@@ -65,8 +67,9 @@ def wait_for(what: str, condition: Callable[[], bool], timeout_s: float) -> floa
 
 
 @pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+def cluster(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, int]]:
     run_dir = tmp_path / "run"
+    site, scada_base = cluster_site(tmp_path)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -74,7 +77,7 @@ def cluster(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
             "sitecontroller.cli",
             "simulate",
             "--site",
-            str(cluster_site(tmp_path)),
+            str(site),
             "--run-dir",
             str(run_dir),
         ],
@@ -84,7 +87,7 @@ def cluster(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
-        yield proc, run_dir
+        yield proc, run_dir, scada_base
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -118,9 +121,9 @@ def one_leader_all_run(run_dir: Path, expected: int) -> bool:
 
 
 def test_three_node_processes_elect_one_master_and_survive_its_death(
-    cluster: tuple[subprocess.Popen[bytes], Path],
+    cluster: tuple[subprocess.Popen[bytes], Path, int],
 ) -> None:
-    proc, run_dir = cluster
+    proc, run_dir, scada_base = cluster
     wait_for("three nodes in Run under one leader", lambda: one_leader_all_run(run_dir, 3), 60.0)
     listing = nodes(run_dir)
     assert {n["node_id"] for n in listing} == {"n1", "n2", "n3"}
@@ -149,5 +152,31 @@ def test_three_node_processes_elect_one_master_and_survive_its_death(
     assert restarted["pid"] != old_pid
     assert statuses(run_dir)[leader]["role"] == "follower"  # type: ignore[index]
 
+    # SCADA may talk to any node: a follower forwards the write to the master, which commands the site.
+    docs = statuses(run_dir)
+    follower = next(n for n, d in docs.items() if d and d["role"] == "follower")
+    follower_port = scada_base + ["n1", "n2", "n3"].index(follower)
+    assert asyncio.run(write_register(follower_port, MODE_REGISTER, PASSIVE)) is None
+    wait_for(
+        "every node in passive mode",
+        lambda: all(d and d["mode"] == "passive" for d in statuses(run_dir).values()),
+        10.0,
+    )
+
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
+
+
+MODE_REGISTER = 101
+PASSIVE = 6
+
+
+async def write_register(port: int, address: int, value: int) -> int | None:
+    """The exception code of the answer, None when the write was accepted."""
+    client = AsyncModbusTcpClient("127.0.0.1", port=port, timeout=3, retries=0)
+    await client.connect()
+    try:
+        response = await client.write_registers(address, [value], device_id=1)
+    finally:
+        client.close()
+    return response.exception_code if response.isError() else None

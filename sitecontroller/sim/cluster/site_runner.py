@@ -50,6 +50,8 @@ def node_configs(
     """Each node's site parameters: its own identity, ports and CAN channel; the first battery node
     owns the grid meter. Validated again, as a file written by hand would be."""
     data = config.model_dump(mode="json")
+    for index, member in enumerate(data["cluster"]["members"]):
+        member["scada_endpoint"] = f"{LOOPBACK}:{config.scada.port + index}"
     configs = {}
     for index, node_id in enumerate(inverter_ports):
         node = json.loads(json.dumps(data))
