@@ -17,6 +17,7 @@ from pathlib import Path
 from masterController.history import Recorder, RecordingStore
 from masterController.master.controller import Decide, MasterController
 from masterController.master.setpoint import RunState, SetpointBatch
+from masterController.master.site_params import SiteParams
 from masterController.membership.beacon import Discovery
 from masterController.membership.beacon_service import BeaconService, load_beacon_key
 from masterController.membership.node_state import NodeState
@@ -34,6 +35,9 @@ from sitecontroller.core.clock import Clock
 
 log = logging.getLogger(__name__)
 
+# How often the master hands out the cluster-wide parameters (and so how soon a rejoining node has them).
+PARAMS_INTERVAL_S = 2.0
+
 
 class ClusterService:
     def __init__(
@@ -46,6 +50,8 @@ class ClusterService:
         decide: Decide,
         *,
         recorder: Recorder | None = None,
+        site_params: Callable[[], tuple[int, dict[str, object]]] | None = None,
+        on_site_params: Callable[[SiteParams], None] | None = None,
     ) -> None:
         """`node_state_provider` is None on a witness (it controls no battery).
         `recorder` receives every event as a dict {"t", "node", "ev", ...}: start, role, persist
@@ -57,6 +63,10 @@ class ClusterService:
         self._state_dir = state_dir
         self._provider = node_state_provider
         self._recorder = recorder
+        # Leader: (version, control section) to hand out; follower: what to do with the master's.
+        self._site_params = site_params
+        self._on_site_params = on_site_params
+        self._next_params_s = 0.0
         self._stopped = asyncio.Event()
         self._core: ElectionCore | None = None
         self._transport: ZmqTransport | None = None
@@ -201,6 +211,10 @@ class ClusterService:
             and status.leader_since_s is not None
             and now_s >= status.leader_since_s + self._cfg.setpoint_ttl_s
         )
+        if self._site_params is not None and status.lease_valid and now_s >= self._next_params_s:
+            self._next_params_s = now_s + PARAMS_INTERVAL_S
+            version, control = self._site_params()
+            self._transport.publish(SiteParams(status.term, self._id, version, control))
         if now_s >= self._next_publish_s or hold_over:
             batch = self._master.next_batch(status, self._members.online_states(now_s), now_s)
             if batch is not None:
@@ -216,10 +230,16 @@ class ClusterService:
         self._send(self._core.step(msg, self._clock.monotonic()))
         self._after_core_event()
 
-    def _on_published(self, peer: str, payload: SetpointBatch | NodeState) -> None:
+    def _on_published(self, peer: str, payload: SetpointBatch | NodeState | SiteParams) -> None:
         now_s = self._clock.monotonic()
         if isinstance(payload, NodeState):
             self._member_events(self._members.observe(payload, now_s))
+            return
+        if isinstance(payload, SiteParams):
+            # Only the leader of the newest term speaks for the site.
+            current = payload.term >= self._follower.highest_term and payload.leader_id == self.leader_id
+            if current and self._on_site_params is not None and payload.leader_id != self._id:
+                self._on_site_params(payload)
             return
         if self._stalled or now_s - self._last_loop_s > self._stall_s:
             # Drained from a backlog after a stall: drop until the loop has run again.

@@ -89,6 +89,20 @@ class ModeManager:
         return self._mode
 
     @property
+    def config(self) -> ControlConfig:
+        return self._config
+
+    def replace_config(self, config: ControlConfig) -> None:
+        """New parameters (from the master or the twin): the same mode, restarted bumplessly on them;
+        leases, schedules and manual setpoints received stay."""
+        self._config = config
+        self._controllers = build_controllers(config)
+        self._backup = Backup(config.backup, config.site)
+        if self._mode is ModeName.BACKUP and not config.backup.enabled:
+            self._mode = config.default_mode
+        self._started = False
+
+    @property
     def backup_phase(self) -> BackupPhase:
         return self._backup_state.phase
 

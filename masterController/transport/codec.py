@@ -13,13 +13,14 @@ from dataclasses import asdict
 from typing import Any
 
 from masterController.master.setpoint import RunState, SetpointBatch
+from masterController.master.site_params import SiteParams
 from masterController.membership.node_state import NodeState
 from masterController.raft.messages import Message, MsgKind
 
 WIRE_VERSION = 2
 MAX_MESSAGE_BYTES = 64 * 1024
 
-Payload = Message | SetpointBatch | NodeState
+Payload = Message | SetpointBatch | NodeState | SiteParams
 
 
 class CodecError(ValueError):
@@ -99,8 +100,26 @@ def _decode_state(body: Any) -> NodeState:
     return NodeState(**values)
 
 
-_TYPE_NAMES: dict[type, str] = {Message: "election", SetpointBatch: "setpoint", NodeState: "state"}
-_DECODERS = {"election": _decode_election, "setpoint": _decode_setpoint, "state": _decode_state}
+def _decode_params(body: Any) -> SiteParams:
+    _exact_keys(body, {"term", "leader_id", "version", "control"}, "params")
+    if not isinstance(body["control"], dict):
+        raise CodecError("params.control must be an object")
+    # Its content is checked against the site schema by the receiving node before it is used.
+    return SiteParams(_count(body, "term"), _str(body, "leader_id"), _count(body, "version"), body["control"])
+
+
+_TYPE_NAMES: dict[type, str] = {
+    Message: "election",
+    SetpointBatch: "setpoint",
+    NodeState: "state",
+    SiteParams: "params",
+}
+_DECODERS = {
+    "election": _decode_election,
+    "setpoint": _decode_setpoint,
+    "state": _decode_state,
+    "params": _decode_params,
+}
 
 
 def _refuse_constant(name: str) -> float:

@@ -20,6 +20,7 @@ from zmq.auth.asyncio import AsyncioAuthenticator
 from zmq.utils import z85
 
 from masterController.master.setpoint import SetpointBatch
+from masterController.master.site_params import SiteParams
 from masterController.membership.node_state import NodeState
 from masterController.raft.messages import Message
 from masterController.transport.codec import CodecError, Payload, decode, encode
@@ -239,7 +240,7 @@ class ZmqTransport:
 
 
 def _publisher(payload: Payload) -> str | None:
-    if isinstance(payload, SetpointBatch):
+    if isinstance(payload, SetpointBatch | SiteParams):
         return payload.leader_id
     if isinstance(payload, NodeState):
         return payload.node_id

@@ -19,7 +19,6 @@ from masterController.control.snapshot import SiteSnapshot
 from masterController.master.setpoint import RunState
 from masterController.membership.node_state import NodeState
 from masterController.membership.summary import cluster_soc_pct
-from sitecontroller.config.site import SiteConfig
 from sitecontroller.core.clock import Clock
 from sitecontroller.node.core import ControlInputs, PowerRequest
 from sitecontroller.state.machine import Request, RequestRefused, StateMachine
@@ -28,8 +27,7 @@ from sitecontroller.state.machine import Request, RequestRefused, StateMachine
 class MasterDecision:
     """The master's `decide`: one site snapshot from the node states, the mode, the allocation."""
 
-    def __init__(self, config: SiteConfig, modes: ModeManager, clock: Clock) -> None:
-        self._config = config
+    def __init__(self, modes: ModeManager, clock: Clock) -> None:
         self._modes = modes
         self._clock = clock
         self.last: tuple[ControlOutput, Allocation] | None = None
@@ -62,7 +60,7 @@ class MasterDecision:
             )
             for s in states
         ]
-        limits = SiteLimits.from_grid(self._config.control.site, view.grid_without_battery_w)
+        limits = SiteLimits.from_grid(self._modes.config.site, view.grid_without_battery_w)
         allocation = allocate(out.decision.power_w, nodes, limits, allow_sleep=out.decision.nodes_may_sleep)
         self.last = (out, allocation)
         return {n.node_id: n.power_w for n in allocation.nodes}

@@ -13,16 +13,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from masterController.cluster_service import ClusterService
 from masterController.control.mode_manager import ModeManager
+from masterController.master.site_params import SiteParams
 from masterController.membership.node_state import NodeState
 from sitecontroller import __version__
 from sitecontroller.cloud.service import CloudService
 from sitecontroller.cloud.site_params import ValidatedSiteParameters
 from sitecontroller.cloud.telemetry import CLUSTER_STATE_EVENT
 from sitecontroller.config.cache import ParameterCache
+from sitecontroller.config.control import ControlConfig
 from sitecontroller.config.loader import validate_site
 from sitecontroller.config.site import SiteConfig
 from sitecontroller.core.clock import Clock
@@ -39,7 +41,7 @@ from sitecontroller.core.readings import BmsReading, InverterReading, MeterReadi
 from sitecontroller.drivers.base import BmsSleepControl, DeviceCommandError, InverterDriver, Service
 from sitecontroller.node.cluster_link import ClusterPowerSource, MasterDecision, follow_directive
 from sitecontroller.node.commands import NodeCommands
-from sitecontroller.node.core import ExtraLimits, NodeCore
+from sitecontroller.node.core import ExtraLimits, NodeCore, contracted_response
 from sitecontroller.node.standalone import StandaloneControl
 from sitecontroller.runtime.error_store import ErrorStore
 from sitecontroller.runtime.health import HealthGate
@@ -156,7 +158,7 @@ class Daemon:
         return build_status(self)
 
     def _cluster_service(self, state_dir: Path) -> ClusterService:
-        decide = MasterDecision(self.config, self.modes, self.clock)
+        decide = MasterDecision(self.modes, self.clock)
         return ClusterService(
             self.config.cluster,
             self.config.identity.node_id,
@@ -165,7 +167,25 @@ class Daemon:
             self._node_state,
             decide,
             recorder=self._cluster_event,
+            site_params=lambda: (self.config.parameters_version, self.config.control.model_dump(mode="json")),
+            on_site_params=self._site_params_from_master,
         )
+
+    def _site_params_from_master(self, params: SiteParams) -> None:
+        """Take the master's cluster-wide section (control) when it differs; kept as last good."""
+        if params.control == self.config.control.model_dump(mode="json"):
+            return
+        try:
+            control = ControlConfig.from_data(dict(params.control))
+        except ValidationError as exc:
+            log.error("parameters from master %s refused: %s", params.leader_id, exc)
+            return
+        self.config = self.config.model_copy(update={"control": control})
+        self.core.config = self.config
+        self.core.frequency_response = contracted_response(self.config)
+        self.modes.replace_config(control)
+        self.parameter_cache.save(self.config)
+        log.warning("control parameters (version %d) taken from master %s", params.version, params.leader_id)
 
     def _cluster_event(self, record: dict[str, object]) -> None:
         """Role and membership changes go on the bus (telemetry, log); the rest is election detail."""

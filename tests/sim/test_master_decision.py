@@ -19,7 +19,7 @@ def state(
 
 def test_self_consumption_over_the_cluster_uses_the_meter_owners_grid_power() -> None:
     config = SiteConfig()
-    decide = MasterDecision(config, ModeManager(config.control), SimClock())
+    decide = MasterDecision(ModeManager(config.control), SimClock())
     # 6 kW import at the meter: the site discharges 6 kW in total, more from the fuller battery.
     nodes = {"a": state("a", 80.0, grid_w=6_000.0), "b": state("b", 40.0)}
     assert decide(nodes, 1.0) == {"a": 0.0, "b": 0.0}  # bumpless start from the 0 W delivered now
@@ -30,7 +30,7 @@ def test_self_consumption_over_the_cluster_uses_the_meter_owners_grid_power() ->
 
 def test_no_meter_no_invented_power_and_unhealthy_nodes_get_nothing() -> None:
     config = SiteConfig()
-    decide = MasterDecision(config, ModeManager(config.control), SimClock())
+    decide = MasterDecision(ModeManager(config.control), SimClock())
     shares = decide({"a": state("a", 50.0), "b": state("b", 50.0, health="error")}, 1.0)
     assert shares["b"] == 0.0
     assert abs(shares["a"]) < 1.0
