@@ -96,6 +96,7 @@ def make_certificates(directory: Path, host: str) -> tuple[Path, Path, Path]:
         .sign(ca_key, hashes.SHA256())
     )
     paths = directory / "ca.pem", directory / "server.pem", directory / "server.key"
+    _write_key(directory / "ca.key", ca_key)  # kept to issue device certificates (X.509 authentication)
     paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     paths[2].write_bytes(
@@ -107,12 +108,47 @@ def make_certificates(directory: Path, host: str) -> tuple[Path, Path, Path]:
     return paths
 
 
+def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    path.chmod(0o600)
+
+
+def issue_device_certificate(certs_dir: Path, device_id: str) -> tuple[Path, Path]:
+    """A client certificate (CN = device id) from the broker's CA, as IoT Hub's X.509 CA auth uses."""
+    ca_key = serialization.load_pem_private_key((certs_dir / "ca.key").read_bytes(), password=None)
+    ca = x509.load_pem_x509_certificate((certs_dir / "ca.pem").read_bytes())
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    now = dt.datetime.now(dt.UTC)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, device_id)]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert_path, key_path = certs_dir / f"{device_id}.pem", certs_dir / f"{device_id}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    _write_key(key_path, key)
+    return cert_path, key_path
+
+
 @dataclass
 class Broker:
     work_dir: Path
     host: str = ""
     plain_port: int = 0
     ca_file: Path | None = None
+    # IoT Hub with X.509 device authentication: the TLS listeners demand a client certificate.
+    require_client_cert: bool = False
     _process: subprocess.Popen[bytes] | None = None
 
     def prepare(self) -> None:
@@ -124,6 +160,8 @@ class Broker:
         self.ca_file = ca
         (self.work_dir / "data").mkdir(parents=True, exist_ok=True)
         tls = f"cafile {ca}\ncertfile {cert}\nkeyfile {key}\n"
+        if self.require_client_cert:
+            tls += "require_certificate true\n"
         (self.work_dir / "mosquitto.conf").write_text(
             "per_listener_settings false\nuser root\nallow_anonymous true\npersistence true\n"
             f"persistence_location {self.work_dir / 'data'}/\n"
