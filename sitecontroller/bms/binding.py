@@ -157,7 +157,8 @@ def default_dbc_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "dbc"
 
 
-def load_binding(bms_type: str, dbc_dir: Path | None = None) -> Binding:
+def load_binding(bms_type: str, dbc_dir: Path | None = None, dbc_file: Path | None = None) -> Binding:
+    """`dbc_file` replaces the DBC the binding names (same signals, a newer revision)."""
     directory = dbc_dir or default_dbc_dir()
     path = directory / f"{bms_type}.binding.json"
     try:
@@ -165,7 +166,7 @@ def load_binding(bms_type: str, dbc_dir: Path | None = None) -> Binding:
     except (OSError, ValueError) as exc:
         raise BindingError(f"{path}: cannot read binding: {exc}") from exc
     try:
-        db = cantools.database.load_file(directory / spec["dbc"], strict=True)
+        db = cantools.database.load_file(dbc_file or directory / spec["dbc"], strict=True)
         return _build(spec, db)
     except BindingError as exc:
         raise BindingError(f"{path}: {exc}") from exc

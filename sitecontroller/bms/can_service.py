@@ -32,7 +32,11 @@ BALANCE_COMMAND_PERIOD_S = 1.0
 
 
 def binding_for(config: BmsConfig) -> Binding:
-    return load_binding(config.type, Path(config.dbc_dir) if config.dbc_dir else None)
+    return load_binding(
+        config.type,
+        Path(config.dbc_dir) if config.dbc_dir else None,
+        Path(config.dbc_file) if config.dbc_file else None,
+    )
 
 
 class CanBmsService:

@@ -168,6 +168,8 @@ class BmsConfig(StrictModel):
     timeout_s: float = Field(3.0, gt=0, le=60)
     publish_period_s: float = Field(0.5, gt=0, le=10)
     dbc_dir: str = ""  # "" = the dbc/ directory of this checkout
+    # A DBC that replaces the one the binding names (an OTA "bms_dbc" artifact sets this at start).
+    dbc_file: str = ""
     cell_balance: bool = False
     ntc: NtcConfig = NtcConfig()
     soc: SocConfig = SocConfig()

@@ -103,6 +103,7 @@ class Daemon:
         clock: Clock,
         actions: SystemActions | None = None,
     ) -> None:
+        config = with_installed_artifacts(config, state_dir)
         self.config = config
         self.clock = clock
         self.actions = actions or RecordedActions()
@@ -465,6 +466,15 @@ class Daemon:
             log.info("mode %s -> %s: %s", event.old, event.new, event.cause)
         else:
             log.debug("event %s", event)
+
+
+def with_installed_artifacts(config: SiteConfig, state_dir: Path) -> SiteConfig:
+    """A BMS DBC installed over the air replaces the one of the BMS type's binding."""
+    dbc = state_dir / "cloud" / "artifacts" / "bms_dbc" / "bms.dbc"
+    if not dbc.exists() or config.bms.dbc_file:
+        return config
+    log.info("using the installed BMS DBC %s", dbc)
+    return config.model_copy(update={"bms": config.bms.model_copy(update={"dbc_file": str(dbc)})})
 
 
 def scada_endpoints(config: SiteConfig) -> dict[str, tuple[str, int]]:

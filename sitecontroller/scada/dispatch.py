@@ -103,7 +103,10 @@ class Dispatcher:
         self, client: str, unit: int, address: int, registers: list[int], accepted: bool, reason: str
     ) -> None:
         arguments: dict[str, object] = {
-            "client": client, "unit": unit, "address": address, "registers": registers,
+            "client": client,
+            "unit": unit,
+            "address": address,
+            "registers": registers,
         }
         audit = CommandAudit(self._clock.wall(), "scada", "modbus_write", arguments, accepted, reason)
         self._events.publish(audit)

@@ -55,8 +55,19 @@ def control_rows(cmap: ControlMap) -> list[Row]:
             span = f"{point.min:g} .. {point.max:g}"
         else:
             span = ""
-        rows.append(Row("control", point.address, name, point.type, point.access, f"{point.scale:g}",
-                        point.unit, span, point.description))
+        rows.append(
+            Row(
+                "control",
+                point.address,
+                name,
+                point.type,
+                point.access,
+                f"{point.scale:g}",
+                point.unit,
+                span,
+                point.description,
+            )
+        )
     return rows
 
 
@@ -64,15 +75,36 @@ def sunspec_rows() -> list[Row]:
     rows = []
     for address, model in layout((*DER_MODELS, METER_MODEL)):
         model_id = int(model.ID.value)
-        rows.append(Row(f"sunspec {model_id}", address, f"{model_id}.ID / L", "uint16", "r", "", "", "",
-                        f"model {model_id} header ({model.gdef['name']}, L = {model.len - 2})"))
+        rows.append(
+            Row(
+                f"sunspec {model_id}",
+                address,
+                f"{model_id}.ID / L",
+                "uint16",
+                "r",
+                "",
+                "",
+                "",
+                f"model {model_id} header ({model.gdef['name']}, L = {model.len - 2})",
+            )
+        )
         for point in model_points(model):
             pdef = point.pdef
             writable = pdef["name"] in WRITABLE.get(model_id, ())
             access = "rw" if writable else "r"
-            rows.append(Row(f"sunspec {model_id}", address + point.offset, f"{model_id}.{pdef['name']}",
-                            pdef["type"], access, pdef.get("sf", ""), pdef.get("units", ""), "",
-                            pdef.get("label", "")))
+            rows.append(
+                Row(
+                    f"sunspec {model_id}",
+                    address + point.offset,
+                    f"{model_id}.{pdef['name']}",
+                    pdef["type"],
+                    access,
+                    pdef.get("sf", ""),
+                    pdef.get("units", ""),
+                    "",
+                    pdef.get("label", ""),
+                )
+            )
     return rows
 
 
@@ -85,8 +117,10 @@ def to_csv(rows: list[Row]) -> str:
 
 
 def _table(rows: list[Row]) -> list[str]:
-    lines = ["| Address | Name | Type | Access | Scale | Unit | Range / values | Description |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| Address | Name | Type | Access | Scale | Unit | Range / values | Description |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         cells = [str(r.address), f"`{r.name}`", r.type, r.access, r.scale, r.unit, r.range, r.description]
         lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
@@ -123,7 +157,7 @@ def to_markdown(cmap: ControlMap, control: list[Row], sunspec: list[Row]) -> str
         "",
         *_table(control),
         "",
-        f"## SunSpec view (base {BASE}, \"SunS\" marker; model 203 only when the meter gateway is on)",
+        f'## SunSpec view (base {BASE}, "SunS" marker; model 203 only when the meter gateway is on)',
         "",
         *_table(sunspec),
         "",

@@ -69,8 +69,11 @@ class _Connection(ServerRequestHandler):
             peer = self.transport.get_extra_info("peername") or ("?", 0)
             self.client = str(peer[0])
             if len(owner.active_connections) > owner.limits.max_connections:
-                log.warning("SCADA connection from %s refused: %d connections", self.client,
-                            owner.limits.max_connections)
+                log.warning(
+                    "SCADA connection from %s refused: %d connections",
+                    self.client,
+                    owner.limits.max_connections,
+                )
                 self.loop.call_soon(self.close)
                 return
             log.info("SCADA client %s connected", self.client)
@@ -224,6 +227,11 @@ class ScadaRtuServer(_ScadaServerMixin, ModbusSerialServer):
     ) -> None:
         self.dispatcher, self.limits, self.serial = dispatcher, limits, True
         super().__init__(
-            _placeholder(), framer=FramerType.RTU, port=port, baudrate=baudrate,
-            bytesize=bytesize, parity=parity, stopbits=stopbits,
+            _placeholder(),
+            framer=FramerType.RTU,
+            port=port,
+            baudrate=baudrate,
+            bytesize=bytesize,
+            parity=parity,
+            stopbits=stopbits,
         )

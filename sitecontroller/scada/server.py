@@ -119,8 +119,12 @@ class ScadaServer:
             )
             await self._rtu.serve_forever(background=True)
         self._supervisor = asyncio.create_task(self._supervise(), name="scada-supervisor")
-        log.info("SCADA Modbus server on %s:%d (writes %s)", self.config.host, self.port,
-                 "enabled" if self.config.writes_enabled else "disabled")
+        log.info(
+            "SCADA Modbus server on %s:%d (writes %s)",
+            self.config.host,
+            self.port,
+            "enabled" if self.config.writes_enabled else "disabled",
+        )
 
     async def stop(self) -> None:
         if self._supervisor is not None:

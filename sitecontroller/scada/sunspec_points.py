@@ -18,8 +18,14 @@ from sitecontroller.scada.control import Rating
 
 EXTERNAL_MODE = "external_control"
 METER_MODEL = 203
-_LIMITS = {"int16": (-32767, 32767), "uint16": (0, 65534), "int32": (-(2**31) + 1, 2**31 - 1),
-           "uint32": (0, 2**32 - 2), "acc32": (0, 2**32 - 1), "enum16": (0, 65534)}
+_LIMITS = {
+    "int16": (-32767, 32767),
+    "uint16": (0, 65534),
+    "int32": (-(2**31) + 1, 2**31 - 1),
+    "uint32": (0, 2**32 - 2),
+    "acc32": (0, 2**32 - 1),
+    "enum16": (0, 65534),
+}
 _INVST = {"Init": 2, "Run": 3, "Sleep": 1, "Maintenance": 7, "Error": 6, "Reboot": 5, "Restart": 5}
 _BATTERY_STATE = {"Init": 2, "Run": 3, "Sleep": 4, "Maintenance": 4, "Error": 99}
 
@@ -46,27 +52,63 @@ def fill_static(models: Mapping[int, ssdev.Model], config: SunSpecViewConfig, in
     common.DA.value = config.unit_id
     m701, m702, m704 = models[701], models[702], models[704]
     m701.ACType.value = 2
-    for sf, value in (("W_SF", power_sf), ("Hz_SF", -3), ("V_SF", -1), ("A_SF", -1),
-                      ("Var_SF", power_sf), ("VA_SF", power_sf), ("PF_SF", -3), ("TotWh_SF", 0),
-                      ("TotVarh_SF", 0), ("Tmp_SF", -1)):
+    for sf, value in (
+        ("W_SF", power_sf),
+        ("Hz_SF", -3),
+        ("V_SF", -1),
+        ("A_SF", -1),
+        ("Var_SF", power_sf),
+        ("VA_SF", power_sf),
+        ("PF_SF", -3),
+        ("TotWh_SF", 0),
+        ("TotVarh_SF", 0),
+        ("Tmp_SF", -1),
+    ):
         m701.points[sf].value = value
     for sf in ("W_SF", "VA_SF", "Var_SF"):
         m702.points[sf].value = power_sf
     for name, value in (("PF_SF", -3), ("V_SF", -1), ("A_SF", -1), ("S_SF", 0)):
         m702.points[name].value = value
-    for name, value in (("WMaxRtg", rating.max_w), ("WChaRteMaxRtg", rating.max_charge_w),
-                        ("WDisChaRteMaxRtg", rating.max_discharge_w), ("WMax", rating.max_w),
-                        ("WChaRteMax", rating.max_charge_w), ("WDisChaRteMax", rating.max_discharge_w)):
+    for name, value in (
+        ("WMaxRtg", rating.max_w),
+        ("WChaRteMaxRtg", rating.max_charge_w),
+        ("WDisChaRteMaxRtg", rating.max_discharge_w),
+        ("WMax", rating.max_w),
+        ("WChaRteMax", rating.max_charge_w),
+        ("WDisChaRteMax", rating.max_discharge_w),
+    ):
         set_value(m702.points[name], value)
-    for name, value in (("PF_SF", -3), ("WMaxLimPct_SF", -2), ("WSet_SF", 0), ("WSetPct_SF", -2),
-                        ("VarSet_SF", 0), ("VarSetPct_SF", -2)):
+    for name, value in (
+        ("PF_SF", -3),
+        ("WMaxLimPct_SF", -2),
+        ("WSet_SF", 0),
+        ("WSetPct_SF", -2),
+        ("VarSet_SF", 0),
+        ("VarSetPct_SF", -2),
+    ):
         m704.points[name].value = value
-    for name, value in (("WMaxLimPctEna", 0), ("WSetEna", 0), ("WSetMod", 1), ("WSetEnaRvrt", 0),
-                        ("WMaxLimPctEnaRvrt", 0), ("WSetRvrtTms", 0), ("WMaxLimPctRvrtTms", 0),
-                        ("VarSetEna", 0), ("VarSetMod", 4)):  # 4: VARS
+    for name, value in (
+        ("WMaxLimPctEna", 0),
+        ("WSetEna", 0),
+        ("WSetMod", 1),
+        ("WSetEnaRvrt", 0),
+        ("WMaxLimPctEnaRvrt", 0),
+        ("WSetRvrtTms", 0),
+        ("WMaxLimPctRvrtTms", 0),
+        ("VarSetEna", 0),
+        ("VarSetMod", 4),
+    ):  # 4: VARS
         m704.points[name].value = value
-    for name, value in (("WMaxLimPct", 100.0), ("WMaxLimPctRvrt", 100.0), ("WSet", 0.0), ("WSetRvrt", 0.0),
-                        ("WSetPct", 0.0), ("WSetPctRvrt", 0.0), ("VarSet", 0.0), ("VarSetPct", 0.0)):
+    for name, value in (
+        ("WMaxLimPct", 100.0),
+        ("WMaxLimPctRvrt", 100.0),
+        ("WSet", 0.0),
+        ("WSetRvrt", 0.0),
+        ("WSetPct", 0.0),
+        ("WSetPctRvrt", 0.0),
+        ("VarSet", 0.0),
+        ("VarSetPct", 0.0),
+    ):
         set_value(m704.points[name], value)
     m713 = models[713]
     m713.WH_SF.value, m713.Pct_SF.value = energy_sf, -1
@@ -74,19 +116,35 @@ def fill_static(models: Mapping[int, ssdev.Model], config: SunSpecViewConfig, in
     m715 = models[715]
     m715.ControllerHb.value, m715.AlarmReset.value, m715.OpCtl.value = 0, 0, 1
     m802 = models[802]
-    for name, value in (("WHRtg_SF", energy_sf), ("WChaDisChaMax_SF", power_sf), ("SoC_SF", -1),
-                        ("SoH_SF", -1), ("V_SF", -1), ("CellV_SF", -3), ("A_SF", -1), ("W_SF", power_sf)):
+    for name, value in (
+        ("WHRtg_SF", energy_sf),
+        ("WChaDisChaMax_SF", power_sf),
+        ("SoC_SF", -1),
+        ("SoH_SF", -1),
+        ("V_SF", -1),
+        ("CellV_SF", -3),
+        ("A_SF", -1),
+        ("W_SF", power_sf),
+    ):
         m802.points[name].value = value
     set_value(m802.WHRtg, rating.capacity_wh)
     m802.Typ.value, m802.CtrlHb.value, m802.AlmRst.value, m802.SetOp.value = 4, 0, 0, 1
     m802.SetInvState.value = 3
     if METER_MODEL in models:
         m203 = models[METER_MODEL]
-        for name, value in (("A_SF", -1), ("V_SF", -1), ("Hz_SF", -2), ("W_SF", power_sf),
-                            ("VA_SF", power_sf), ("VAR_SF", power_sf), ("PF_SF", -3), ("TotWh_SF", 0),
-                            ("TotVAh_SF", 0), ("TotVArh_SF", 0)):
+        for name, value in (
+            ("A_SF", -1),
+            ("V_SF", -1),
+            ("Hz_SF", -2),
+            ("W_SF", power_sf),
+            ("VA_SF", power_sf),
+            ("VAR_SF", power_sf),
+            ("PF_SF", -3),
+            ("TotWh_SF", 0),
+            ("TotVAh_SF", 0),
+            ("TotVArh_SF", 0),
+        ):
             m203.points[name].value = value
-
 
 
 def fill_live(
@@ -129,7 +187,6 @@ def fill_live(
     m802.Hb.value = int(now_s) & 0xFFFF
     m802.State.value = _BATTERY_STATE.get(state, 1)
     m802.ChaSt.value = _charge_state(state, power_w)
-
 
 
 def number(value: object) -> float | None:

@@ -49,9 +49,23 @@ DER_MODELS = (1, 701, 702, 704, 713, 715, 802)
 
 WRITABLE = {
     704: (
-        "WMaxLimPctEna", "WMaxLimPct", "WMaxLimPctRvrt", "WMaxLimPctEnaRvrt", "WMaxLimPctRvrtTms",
-        "WSetEna", "WSetMod", "WSet", "WSetRvrt", "WSetPct", "WSetPctRvrt", "WSetEnaRvrt", "WSetRvrtTms",
-        "VarSetEna", "VarSetMod", "VarSet", "VarSetPct",
+        "WMaxLimPctEna",
+        "WMaxLimPct",
+        "WMaxLimPctRvrt",
+        "WMaxLimPctEnaRvrt",
+        "WMaxLimPctRvrtTms",
+        "WSetEna",
+        "WSetMod",
+        "WSet",
+        "WSetRvrt",
+        "WSetPct",
+        "WSetPctRvrt",
+        "WSetEnaRvrt",
+        "WSetRvrtTms",
+        "VarSetEna",
+        "VarSetMod",
+        "VarSet",
+        "VarSetPct",
     ),
     715: ("ControllerHb", "AlarmReset", "OpCtl"),
     802: ("CtrlHb", "AlmRst", "SetOp", "SetInvState"),
@@ -228,11 +242,15 @@ class SunSpecView:
         else:
             power_w, revert_w = float(m704.WSet.cvalue), float(m704.WSetRvrt.cvalue)
         tms = int(m704.WSetRvrtTms.value or 0)
-        _check(control.set_power(
-            power_w, _reactive_var(m704, max_w), client,
-            revert_after_s=float(tms) if tms > 0 else None,
-            revert_w=revert_w if m704.WSetEnaRvrt.value == 1 else None,
-        ))
+        _check(
+            control.set_power(
+                power_w,
+                _reactive_var(m704, max_w),
+                client,
+                revert_after_s=float(tms) if tms > 0 else None,
+                revert_w=revert_w if m704.WSetEnaRvrt.value == 1 else None,
+            )
+        )
         self._order = control.order
 
 

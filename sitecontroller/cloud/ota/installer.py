@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 SOFTWARE_TYPES = frozenset({"software", "firmware"})
 CONFIG_TYPES = frozenset({"bms_dbc", "device_config", "meter_setup"})
+RESTART_TYPES = frozenset({"bms_dbc", "meter_setup"})
 _CONFIG_FILES = {"bms_dbc": "bms.dbc", "device_config": "site.json", "meter_setup": "meters.json"}
 
 
@@ -157,6 +158,10 @@ class ArtifactInstaller:
             target.unlink(missing_ok=True)
         if manifest.artifact_type in SOFTWARE_TYPES:
             self._status(manifest, "restarting", "switched release; confirming after the health check", 100.0)
+            self._restart()
+        elif manifest.artifact_type in RESTART_TYPES:
+            # The BMS and meter drivers read these at start: in force after a restart at 0 W.
+            self._status(manifest, "installed", "in force after the restart now requested", 100.0)
             self._restart()
         else:
             self._status(manifest, "installed", "", 100.0)
