@@ -83,7 +83,8 @@ async def test_x509_device_connects_and_sends_telemetry_where_a_certificate_is_r
 def test_the_hub_refuses_a_tls_client_without_a_device_certificate(x509_broker: Broker) -> None:
     assert x509_broker.ca_file is not None
     context = ssl.create_default_context(cafile=str(x509_broker.ca_file))
-    with pytest.raises(ssl.SSLError, match="CERTIFICATE_REQUIRED"):  # noqa: SIM117
+    # TLS 1.3 refuses after the handshake: an alert (certificate required) or the connection closed.
+    with pytest.raises((ssl.SSLError, ConnectionError)):  # noqa: SIM117
         with socket.create_connection((x509_broker.host, 8883), timeout=3) as raw:
             with context.wrap_socket(raw, server_hostname=x509_broker.host) as tls:
                 tls.send(b"\x10\x00")  # the start of an MQTT CONNECT
