@@ -50,7 +50,8 @@ class ClusterService:
         decide: Decide,
         *,
         recorder: Recorder | None = None,
-        site_params: Callable[[], tuple[int, dict[str, object]]] | None = None,
+        site_params: Callable[[], tuple[int, dict[str, object], dict[str, dict[str, tuple[float, float]]]]]
+        | None = None,
         on_site_params: Callable[[SiteParams], None] | None = None,
     ) -> None:
         """`node_state_provider` is None on a witness (it controls no battery).
@@ -213,8 +214,8 @@ class ClusterService:
         )
         if self._site_params is not None and status.lease_valid and now_s >= self._next_params_s:
             self._next_params_s = now_s + PARAMS_INTERVAL_S
-            version, control = self._site_params()
-            self._transport.publish(SiteParams(status.term, self._id, version, control))
+            version, control, shares = self._site_params()
+            self._transport.publish(SiteParams(status.term, self._id, version, control, shares))
         if now_s >= self._next_publish_s or hold_over:
             batch = self._master.next_batch(status, self._members.online_states(now_s), now_s)
             if batch is not None:

@@ -9,7 +9,7 @@ before anything changes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -20,3 +20,6 @@ class SiteParams:
     # The master's parameters_version: nodes keep the newest they have seen.
     version: int
     control: Mapping[str, Any]
+    # Each node's share of each contracted grid service: node -> product -> (capacity_w, energy_wh),
+    # re-split by the master over the nodes online, so a lost node's share moves to the others.
+    shares: Mapping[str, Mapping[str, tuple[float, float]]] = field(default_factory=dict)

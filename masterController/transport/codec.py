@@ -101,11 +101,25 @@ def _decode_state(body: Any) -> NodeState:
 
 
 def _decode_params(body: Any) -> SiteParams:
-    _exact_keys(body, {"term", "leader_id", "version", "control"}, "params")
+    _exact_keys(body, {"term", "leader_id", "version", "control", "shares"}, "params")
     if not isinstance(body["control"], dict):
         raise CodecError("params.control must be an object")
-    # Its content is checked against the site schema by the receiving node before it is used.
-    return SiteParams(_count(body, "term"), _str(body, "leader_id"), _count(body, "version"), body["control"])
+    raw = body["shares"]
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise CodecError("params.shares must map node ids to objects")
+    shares = {
+        _node_key(node): {str(p): _pair(v, p) for p, v in products.items()} for node, products in raw.items()
+    }
+    # The control content is checked against the site schema by the receiving node before use.
+    return SiteParams(
+        _count(body, "term"), _str(body, "leader_id"), _count(body, "version"), body["control"], shares
+    )
+
+
+def _pair(value: Any, key: str) -> tuple[float, float]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise CodecError(f"share {key} must be [capacity_w, energy_wh]")
+    return _number({"c": value[0]}, "c"), _number({"e": value[1]}, "e")
 
 
 _TYPE_NAMES: dict[type, str] = {

@@ -39,7 +39,13 @@ from sitecontroller.core.events import (
 )
 from sitecontroller.core.readings import BmsReading, InverterReading, MeterReading
 from sitecontroller.drivers.base import BmsSleepControl, DeviceCommandError, InverterDriver, Service
-from sitecontroller.node.cluster_link import ClusterPowerSource, MasterDecision, follow_directive
+from sitecontroller.node.cluster_link import (
+    ClusterPowerSource,
+    MasterDecision,
+    apply_shares,
+    follow_directive,
+    service_shares,
+)
 from sitecontroller.node.commands import NodeCommands
 from sitecontroller.node.core import ExtraLimits, NodeCore, contracted_response
 from sitecontroller.node.standalone import StandaloneControl
@@ -168,12 +174,26 @@ class Daemon:
             self._node_state,
             decide,
             recorder=self._cluster_event,
-            site_params=lambda: (self.config.parameters_version, self.config.control.model_dump(mode="json")),
+            site_params=self._site_params_for_cluster,
             on_site_params=self._site_params_from_master,
         )
 
+    def _site_params_for_cluster(
+        self,
+    ) -> tuple[int, dict[str, object], dict[str, dict[str, tuple[float, float]]]]:
+        """As master: the cluster-wide parameters and every node's grid-service share (ours applied here)."""
+        assert self.cluster is not None
+        shares = service_shares(self.config.control.grid_services, list(self.cluster.node_states().values()))
+        apply_shares(self.core.frequency_response, shares.get(self.config.identity.node_id, {}))
+        return self.config.parameters_version, self.config.control.model_dump(mode="json"), shares
+
     def _site_params_from_master(self, params: SiteParams) -> None:
-        """Take the master's cluster-wide section (control) when it differs; kept as last good."""
+        """Our grid-service share; the master's cluster-wide section (control) when it differs."""
+        self._take_control_section(params)
+        apply_shares(self.core.frequency_response, params.shares.get(self.config.identity.node_id, {}))
+
+    def _take_control_section(self, params: SiteParams) -> None:
+        """Kept as last good parameters; an invalid section is refused and the old one stays."""
         if params.control == self.config.control.model_dump(mode="json"):
             return
         try:
