@@ -16,7 +16,8 @@ from sitecontroller.config.loader import ConfigError, load_site
 from sitecontroller.config.site import SiteConfig
 from sitecontroller.runtime.logging_setup import setup_logging
 
-DEFAULT_STATUS_URL = "http://127.0.0.1:8080/api/status"
+DEFAULT_BASE_URL = "http://127.0.0.1:8080"
+DEFAULT_STATUS_URL = f"{DEFAULT_BASE_URL}/api/status"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,6 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     for register in _subsystem_commands():
         register(sub)
+
+    local = sub.add_parser("local", help="the local operator's commands to the node on this machine")
+    local.add_argument("--url", default=DEFAULT_BASE_URL, help=f"the node (default {DEFAULT_BASE_URL})")
+    local_sub = local.add_subparsers(metavar="ACTION", required=True)
+    for name, arg, help_text in (
+        ("state", "state", "request Run, Sleep, Maintenance, Restart or Reboot"),
+        ("mode", "mode", "select a mode (e.g. self_consumption, local_control, passive)"),
+        ("setpoint", "power_w", "manual setpoint in W, discharge positive (local_control mode)"),
+    ):
+        p = local_sub.add_parser(name, help=help_text)
+        p.add_argument(arg, type=float if arg == "power_w" else str)
+        p.set_defaults(handler=_local, command=name, key=arg)
+    for name, help_text in (("heartbeat", "keep the manual setpoint alive"), ("reset", "reset errors")):
+        local_sub.add_parser(name, help=help_text).set_defaults(handler=_local, command=name, key=None)
 
     config = sub.add_parser("config", help="site configuration tools")
     config_sub = config.add_subparsers(metavar="ACTION")
@@ -151,6 +166,28 @@ def _run(args: argparse.Namespace) -> int:
 def _setup_logging(config: SiteConfig, state_dir: Path) -> None:
     log_cfg = config.logging
     setup_logging(log_cfg.level, state_dir / log_cfg.file, log_cfg.max_bytes, log_cfg.backups)
+
+
+def _local(args: argparse.Namespace) -> int:
+    body = json.dumps({args.key: getattr(args, args.key)} if args.key else None).encode()
+    request = urllib.request.Request(
+        f"{args.url}/api/local/{args.command}",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            answer = json.load(response)
+    except urllib.error.HTTPError as exc:
+        answer = json.load(exc)
+        print(f"refused ({exc.code}): {answer.get('message') or answer.get('error')}", file=sys.stderr)
+        return 1
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        print(f"cannot reach the node at {args.url}: {exc}", file=sys.stderr)
+        return 1
+    print(answer.get("message", "ok"))
+    return 0
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -67,6 +67,19 @@ class NodeCommands:
         accepted = CommandResult(200, "setpoint accepted", {"expires_in_s": lease_s, **args})
         return self._audit(origin, "setpoint", args, accepted)
 
+    def local_setpoint(self, power_w: float) -> CommandResult:
+        """The local operator's manual setpoint (local control mode); it lapses without heartbeats."""
+        args: dict[str, object] = {"power_w": power_w}
+        try:
+            self._modes.local_setpoint(power_w, self._core.clock.monotonic())
+        except ModeCommandError as exc:
+            return self._audit("local", "local_setpoint", args, CommandResult(exc.status, str(exc)))
+        return self._audit("local", "local_setpoint", args, CommandResult(200, "local setpoint accepted"))
+
+    def local_heartbeat(self) -> CommandResult:
+        self._modes.local_heartbeat(self._core.clock.monotonic())
+        return CommandResult(200, "heartbeat")
+
     def _audit(
         self, origin: str, command: str, args: dict[str, object], result: CommandResult
     ) -> CommandResult:

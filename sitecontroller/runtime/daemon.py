@@ -48,6 +48,7 @@ from sitecontroller.node.cluster_link import (
 )
 from sitecontroller.node.commands import NodeCommands
 from sitecontroller.node.core import ExtraLimits, NodeCore, contracted_response
+from sitecontroller.node.local import local_command
 from sitecontroller.node.standalone import StandaloneControl
 from sitecontroller.runtime.error_store import ErrorStore
 from sitecontroller.runtime.health import HealthGate
@@ -156,7 +157,13 @@ class Daemon:
         self._written_w: float | None = None
         self._written_s = 0.0
         self.exit_code = 0
-        self.status_server = StatusServer(self.status, config.status.host, config.status.port)
+        commands = self.commands
+        self.status_server = StatusServer(
+            self.status,
+            config.status.host,
+            config.status.port,
+            lambda name, argument: local_command(commands, name, argument),
+        )
         self._stop = asyncio.Event()
         self.events.subscribe(self._log_event)
         self.events.subscribe(self._on_mode_changed, ModeChanged)
