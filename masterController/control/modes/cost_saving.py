@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 
-from masterController.control.pid import PidState, pid_step
+from masterController.control.modes.grid_loop import GridLoopState, held_at, meter_invalid, start_grid_loop
+from masterController.control.pid import pid_step
 from masterController.control.schedule import local_time_of_day_s
 from masterController.control.snapshot import ModeDecision, SiteSnapshot, baseline_limits
 from sitecontroller.config.control import CostSavingConfig, ModeName, PriceEntry, SiteLimitsConfig
@@ -15,11 +15,6 @@ def price_at(prices: tuple[PriceEntry, ...], time_of_day_s: float) -> float:
     """Entries are sorted by start; before the first entry of the day the last one still applies."""
     index = bisect_right([p.start_s for p in prices], time_of_day_s) - 1
     return prices[index].price_per_kwh
-
-
-@dataclass(frozen=True, slots=True)
-class CostSavingState:
-    pid: PidState
 
 
 class CostSaving:
@@ -32,24 +27,19 @@ class CostSaving:
         self._site = site
         self._utc_offset_s = utc_offset_s
 
-    def start(self, snapshot: SiteSnapshot) -> CostSavingState:
-        return CostSavingState(
-            PidState.bumpless(snapshot.baseline_battery_w, snapshot.baseline_grid_w, snapshot.now_s)
-        )
+    def start(self, snapshot: SiteSnapshot) -> GridLoopState:
+        return start_grid_loop(snapshot)
 
-    def decide(self, snapshot: SiteSnapshot, state: CostSavingState) -> tuple[ModeDecision, CostSavingState]:
+    def decide(self, snapshot: SiteSnapshot, state: GridLoopState) -> tuple[ModeDecision, GridLoopState]:
         p = self._params
         price = price_at(p.prices, local_time_of_day_s(snapshot.wall_s, self._utc_offset_s))
         limits = baseline_limits(snapshot, self._site.soc_min_pct, self._site.soc_max_pct)
         if price <= p.charge_below_price:
             power_w, note = limits.clip(-p.charge_power_w, snapshot.soc_pct)
-            held = PidState.bumpless(power_w, snapshot.baseline_grid_w, snapshot.now_s)
-            return ModeDecision(
-                power_w, f"cost saving: price {price:.3f} low, charging{note}"
-            ), CostSavingState(held)
+            decision = ModeDecision(power_w, f"cost saving: price {price:.3f} low, charging{note}")
+            return decision, held_at(power_w, snapshot)
         if not snapshot.meter_valid:
-            held = PidState.bumpless(0.0, snapshot.baseline_grid_w, snapshot.now_s)
-            return ModeDecision(0.0, "cost saving: site meter invalid, 0 W"), CostSavingState(held)
+            return meter_invalid("cost saving", snapshot)
         # Otherwise a zero-grid loop: PV surplus is always stored (it is free); stored energy is spent
         # on the load only while the price is high, never exported and never bought to be stored.
         high = price >= p.discharge_above_price
@@ -67,4 +57,4 @@ class CostSaving:
             direction=-1.0,
         )
         why = "high, covering load" if high else "mid, storing PV surplus only"
-        return ModeDecision(power_w, f"cost saving: price {price:.3f} {why}"), CostSavingState(pid)
+        return ModeDecision(power_w, f"cost saving: price {price:.3f} {why}"), GridLoopState(pid)

@@ -6,16 +6,10 @@ the baseline only so the grid-service reserve is never used for shaving.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from masterController.control.pid import PidState, pid_step
+from masterController.control.modes.grid_loop import GridLoopState, held_at, meter_invalid, start_grid_loop
+from masterController.control.pid import pid_step
 from masterController.control.snapshot import BaselineLimits, ModeDecision, SiteSnapshot, baseline_limits
 from sitecontroller.config.control import ModeName, PeakShavingConfig, SiteLimitsConfig
-
-
-@dataclass(frozen=True, slots=True)
-class PeakShavingState:
-    pid: PidState
 
 
 class PeakShaving:
@@ -25,18 +19,13 @@ class PeakShaving:
         self._params = params
         self._site = site
 
-    def start(self, snapshot: SiteSnapshot) -> PeakShavingState:
-        return PeakShavingState(
-            PidState.bumpless(snapshot.baseline_battery_w, snapshot.baseline_grid_w, snapshot.now_s)
-        )
+    def start(self, snapshot: SiteSnapshot) -> GridLoopState:
+        return start_grid_loop(snapshot)
 
-    def decide(
-        self, snapshot: SiteSnapshot, state: PeakShavingState
-    ) -> tuple[ModeDecision, PeakShavingState]:
+    def decide(self, snapshot: SiteSnapshot, state: GridLoopState) -> tuple[ModeDecision, GridLoopState]:
         p = self._params
         if not snapshot.meter_valid:
-            held = PidState.bumpless(0.0, snapshot.baseline_grid_w, snapshot.now_s)
-            return ModeDecision(0.0, "peak shaving: site meter invalid, 0 W"), PeakShavingState(held)
+            return meter_invalid("peak shaving", snapshot)
         limits = baseline_limits(snapshot, self._site.soc_min_pct, self._site.soc_max_pct)
         net_w = snapshot.grid_without_battery_w
         if net_w > p.import_limit_w:
@@ -51,8 +40,7 @@ class PeakShaving:
             why = f"export {-net_w:.0f} W above limit {p.export_limit_w:.0f} W"
         else:
             power_w, why = self._recharge(net_w, snapshot.soc_pct, limits)
-            held = PidState.bumpless(power_w, snapshot.baseline_grid_w, snapshot.now_s)
-            return ModeDecision(power_w, f"peak shaving: {why}"), PeakShavingState(held)
+            return ModeDecision(power_w, f"peak shaving: {why}"), held_at(power_w, snapshot)
         power_w, pid = pid_step(
             p.pid,
             state.pid,
@@ -63,7 +51,7 @@ class PeakShaving:
             out_max=out_max,
             direction=-1.0,
         )
-        return ModeDecision(power_w, f"peak shaving: {why}"), PeakShavingState(pid)
+        return ModeDecision(power_w, f"peak shaving: {why}"), GridLoopState(pid)
 
     def _recharge(self, net_w: float, soc_pct: float, limits: BaselineLimits) -> tuple[float, str]:
         p = self._params

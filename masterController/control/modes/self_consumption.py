@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from masterController.control.pid import PidState, pid_step
+from masterController.control.modes.grid_loop import GridLoopState, meter_invalid, start_grid_loop
+from masterController.control.pid import pid_step
 from masterController.control.snapshot import ModeDecision, SiteSnapshot, baseline_limits
 from sitecontroller.config.control import ModeName, SelfConsumptionConfig, SiteLimitsConfig
-
-
-@dataclass(frozen=True, slots=True)
-class SelfConsumptionState:
-    pid: PidState
 
 
 class SelfConsumption:
@@ -21,17 +15,12 @@ class SelfConsumption:
         self._params = params
         self._site = site
 
-    def start(self, snapshot: SiteSnapshot) -> SelfConsumptionState:
-        return SelfConsumptionState(
-            PidState.bumpless(snapshot.baseline_battery_w, snapshot.baseline_grid_w, snapshot.now_s)
-        )
+    def start(self, snapshot: SiteSnapshot) -> GridLoopState:
+        return start_grid_loop(snapshot)
 
-    def decide(
-        self, snapshot: SiteSnapshot, state: SelfConsumptionState
-    ) -> tuple[ModeDecision, SelfConsumptionState]:
+    def decide(self, snapshot: SiteSnapshot, state: GridLoopState) -> tuple[ModeDecision, GridLoopState]:
         if not snapshot.meter_valid:
-            held = PidState.bumpless(0.0, snapshot.baseline_grid_w, snapshot.now_s)
-            return ModeDecision(0.0, "self-consumption: site meter invalid, 0 W"), SelfConsumptionState(held)
+            return meter_invalid("self-consumption", snapshot)
         # The backup reserve raises the discharge floor: below it the battery only charges.
         floor_pct = max(self._site.soc_min_pct, self._params.backup_reserve_soc_pct)
         limits = baseline_limits(snapshot, floor_pct, self._site.soc_max_pct)
@@ -54,4 +43,4 @@ class SelfConsumption:
         elif out_min == 0.0 and snapshot.soc_pct >= limits.soc_max_pct:
             reason += f"; SoC {snapshot.soc_pct:.1f} % at ceiling, discharge only"
         decision = ModeDecision(power_w, reason, nodes_may_sleep=abs(power_w) < self._params.sleep_below_w)
-        return decision, SelfConsumptionState(pid)
+        return decision, GridLoopState(pid)
