@@ -3,7 +3,10 @@ state machine and the mode manager, and is audited as an event whether accepted 
 
 from __future__ import annotations
 
+import json
+
 from masterController.control.mode_manager import ModeCommandError, ModeManager
+from sitecontroller.config.control import ModeName
 from sitecontroller.core.events import CommandAudit, EventBus, ModeChanged
 from sitecontroller.node.core import NodeCore
 from sitecontroller.runtime.commands import CommandResult
@@ -37,7 +40,11 @@ class NodeCommands:
         args: dict[str, object] = {"mode": mode, **(parameters or {})}
         old = self._modes.mode
         try:
-            self._modes.request_mode(mode, _source(origin))
+            schedule = _schedule_parameter(mode, parameters)
+            source = _source(origin)
+            if schedule is not None:  # validated whole before anything changes
+                self._modes.update_cloud_schedule(schedule, self._core.clock.monotonic())
+            self._modes.request_mode(mode, source)
         except ModeCommandError as exc:
             return self._audit(origin, "mode", args, CommandResult(exc.status, str(exc)))
         if self._modes.mode != old:
@@ -87,6 +94,19 @@ class NodeCommands:
             CommandAudit(self._core.clock.wall(), origin, command, args, result.ok, result.message)
         )
         return result
+
+
+def _schedule_parameter(mode: str, parameters: dict[str, object] | None) -> str | None:
+    """External control may bring its schedule along; anything else is refused, never ignored:
+    mode parameters are site parameters (twin or file, section `control`)."""
+    if not parameters:
+        return None
+    if mode == ModeName.EXTERNAL_CONTROL.value and set(parameters) == {"schedule"}:
+        return json.dumps(parameters["schedule"])
+    raise ModeCommandError(
+        400,
+        f"mode parameters {sorted(parameters)} are not taken with the command: set them in control.{mode}",
+    )
 
 
 def _source(origin: str) -> str:

@@ -12,25 +12,23 @@ import shutil
 import socket
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from azure.storage.blob import BlobServiceClient
-from cloudtest_support import REPO, async_wait_until, wait_until
+from cloudtest_support import REPO, STATUS, FakeCommands, Hub, async_wait_until, cloud_config, wait_until
 
 from sitecontroller.cloud.broker import Broker, free_port
 from sitecontroller.cloud.hub_emulator import HubEmulator
 from sitecontroller.cloud.local import connection_string_for
 from sitecontroller.cloud.service import CloudService
 from sitecontroller.cloud.site_params import ValidatedSiteParameters
-from sitecontroller.config.cloud import CloudConfig
 from sitecontroller.config.loader import validate_site
 from sitecontroller.config.site import SiteConfig
 from sitecontroller.core.clock import Clock, SystemClock
 from sitecontroller.core.events import EventBus
-from sitecontroller.runtime.commands import CommandResult
 
 AZURITE_BIN = REPO / "tools" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
 AZURITE_CS = (
@@ -49,18 +47,6 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     b.start()
     yield b
     b.stop()
-
-
-@dataclass
-class Hub:
-    broker: Broker
-    emulator: HubEmulator
-    device_id: str
-    connection_string: str
-
-    @property
-    def ca_file(self) -> str:
-        return str(self.broker.ca_file)
 
 
 def make_hub(broker: Broker) -> Hub:
@@ -129,35 +115,6 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BlobServiceCli
 
 
 @dataclass
-class FakeCommands:
-    """A CommandSink that records calls; `answers` overrides the status per call name."""
-
-    calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
-    answers: dict[str, CommandResult] = field(default_factory=dict)
-
-    def _answer(self, name: str, *args: Any) -> CommandResult:
-        self.calls.append((name, args))
-        key = f"{name}:{args[0]}" if args else name
-        return self.answers.get(key) or self.answers.get(name) or CommandResult(200, "ok")
-
-    def request_state(self, state: str, origin: str) -> CommandResult:
-        return self._answer("request_state", state, origin)
-
-    def request_mode(
-        self, mode: str, origin: str, parameters: dict[str, object] | None = None
-    ) -> CommandResult:
-        return self._answer("request_mode", mode, origin, parameters)
-
-    def reset_errors(self, origin: str) -> CommandResult:
-        return self._answer("reset_errors", origin)
-
-    def set_external_setpoint(
-        self, power_w: float, reactive_power_var: float, lease_s: float, origin: str
-    ) -> CommandResult:
-        return self._answer("set_external_setpoint", power_w, reactive_power_var, lease_s, origin)
-
-
-@dataclass
 class Node:
     service: CloudService
     commands: FakeCommands
@@ -165,44 +122,6 @@ class Node:
     status: dict[str, Any]
     events: EventBus
     hub: Hub
-
-
-STATUS = {
-    "node_id": "n1",
-    "state": "Run",
-    "mode": "SelfConsumption",
-    "role": "leader",
-    "term": 3,
-    "leader_id": "n1",
-    "soc_pct": 55.0,
-    "battery_power_w": -1500.0,
-    "setpoint_w": -1500.0,
-    "grid_power_w": 200.0,
-    "frequency_hz": 50.0,
-    "charge_limit_w": 10000.0,
-    "discharge_limit_w": 10000.0,
-    "limiting_source": "none",
-    "errors": [],
-    "uptime_s": 12.0,
-    "version": "1.0.0",
-}
-
-
-def cloud_config(hub: Hub, tmp_path: Path, **overrides: Any) -> CloudConfig:
-    values: dict[str, Any] = {
-        "enabled": True,
-        "connection_string": hub.connection_string,
-        "server_ca_file": hub.ca_file,
-        "telemetry_interval_s": 1.0,
-        "reported_debounce_s": 0.05,
-        "backoff_initial_s": 0.2,
-        "backoff_max_s": 1.0,
-        "releases_dir": str(tmp_path / "opt"),
-        "log_dir": str(tmp_path / "logs"),
-        "max_sends_per_s": 100.0,
-        "sdk_call_timeout_s": 10.0,
-    }
-    return CloudConfig(**(values | overrides))
 
 
 @pytest.fixture

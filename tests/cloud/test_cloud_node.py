@@ -8,8 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cloudtest_support import async_wait_until
-from conftest import Hub, cloud_config
+from cloudtest_support import Hub, async_wait_until, cloud_config
 
 from sitecontroller.config.site import SiteConfig
 from sitecontroller.sim.harness import SimulatedNode

@@ -9,8 +9,7 @@ import ssl
 from pathlib import Path
 
 import pytest
-from cloudtest_support import async_wait_until
-from conftest import STATUS, FakeCommands
+from cloudtest_support import STATUS, FakeCommands, async_wait_until
 
 from sitecontroller.cloud.broker import Broker, issue_device_certificate
 from sitecontroller.cloud.hub_emulator import HubEmulator

@@ -58,3 +58,21 @@ def test_local_commands_only_from_this_machine() -> None:
     assert status == 403 and "this machine only" in str(body["error"])
     assert server._route("GET", "/api/local/reset", b"", "127.0.0.1")[0] == 405
     assert server._route("POST", "/api/local/reset", b"{not json", "127.0.0.1")[0] == 400
+
+
+async def test_mode_parameters_are_taken_or_refused_never_ignored(
+    single_node_config: SiteConfig, tmp_path: Path
+) -> None:
+    node = SimulatedNode(with_port(single_node_config, 0), tmp_path)
+    await node.advance(20.0)
+    commands = node.daemon.commands
+    schedule = [{"start_s": 0.0, "duration_s": 86_400.0, "power_w": -1_200.0, "daily": True}]
+    result = commands.request_mode("external_control", "cloud", {"schedule": schedule})
+    assert result.status == 200, result.message
+    await node.advance(3.0)
+    assert node.daemon.status()["requested_w"] == -1_200.0  # the schedule came with the command
+    refused = commands.request_mode("cost_saving", "cloud", {"price_schedule": {"0": 0.1}})
+    assert refused.status == 400 and "control.cost_saving" in refused.message
+    assert node.daemon.modes.mode.value == "external_control"  # a refused command changes nothing
+    bad = commands.request_mode("external_control", "cloud", {"schedule": [{"start_s": -5}]})
+    assert bad.status == 400
