@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from sitecontroller.cloud import blob, telemetry
-from sitecontroller.cloud.backoff import Backoff
 from sitecontroller.cloud.batching import pack
 from sitecontroller.cloud.hub_link import HubLink, HubLinkError, MethodCall
 from sitecontroller.cloud.methods import MethodDispatcher, MethodResult
@@ -31,6 +30,7 @@ from sitecontroller.cloud.settings import CloudSettingsError, resolve_endpoint
 from sitecontroller.cloud.site_params import SiteParameters
 from sitecontroller.cloud.twin import TwinHandler, maps_from_lists
 from sitecontroller.config.cloud import CloudConfig
+from sitecontroller.core.backoff import Backoff
 from sitecontroller.core.clock import Clock
 from sitecontroller.core.events import Event, EventBus
 from sitecontroller.runtime.commands import CommandSink

@@ -16,6 +16,7 @@ from sitecontroller.bms.factory import build_bms_service
 from sitecontroller.bms.sleep import BmsSleepController
 from sitecontroller.bms.sleep_output import ModbusSleepOutput
 from sitecontroller.bms.sleep_service import BmsSleepService
+from sitecontroller.core.backoff import Backoff
 from sitecontroller.devices import factory as devices
 from sitecontroller.devices.gpio import GpioInputs, pin_factory
 from sitecontroller.devices.inverter import MapInverter
@@ -36,15 +37,15 @@ T = TypeVar("T")
 
 
 async def _connect(what: str, build: Callable[[], Awaitable[T]]) -> T:
-    """Build a Modbus device driver, retrying with backoff while the device does not answer."""
-    delay_s = RETRY_MIN_S
+    """Build a Modbus device driver, retrying with jittered backoff while the device does not answer."""
+    backoff = Backoff(RETRY_MIN_S, RETRY_MAX_S)
     while True:
         try:
             return await build()
         except (DeviceIOError, MapError, OSError) as exc:
-            log.warning("%s not ready (%s); retrying in %.0f s", what, exc, delay_s)
+            delay_s = backoff.next_delay_s()
+            log.warning("%s not ready (%s); retrying in %.1f s", what, exc, delay_s)
         await asyncio.sleep(delay_s)
-        delay_s = min(delay_s * 2, RETRY_MAX_S)
 
 
 class InverterLink:

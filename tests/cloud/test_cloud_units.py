@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from sitecontroller.cloud.backoff import Backoff
 from sitecontroller.cloud.batching import pack, unpack
 from sitecontroller.cloud.ota.health import HealthFacts, decide
 from sitecontroller.cloud.ota.manifest import (
@@ -26,6 +25,7 @@ from sitecontroller.cloud.outbox import Outbox
 from sitecontroller.cloud.settings import CloudSettingsError, resolve_endpoint
 from sitecontroller.cloud.twin import TwinHandler, lists_from_maps, maps_from_lists
 from sitecontroller.config.cloud import CloudConfig
+from sitecontroller.core.backoff import Backoff
 
 
 def test_outbox_orders_acks_and_survives_reopen(tmp_path: Path) -> None:
